@@ -1,0 +1,27 @@
+// Starts the one Temporal dev server of this jest run; global-teardown.ts stops it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startDevServer, type DevServer } from '../lib/temporal-dev-server';
+
+declare global {
+  var temporalDevServer: DevServer | undefined;
+  var testRunDir: string | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-bluegreen-test-'));
+  const server = await startDevServer({
+    dbFile: path.join(dir, 'temporal.db'),
+    logFile: path.join(dir, 'temporal.log'),
+  });
+  globalThis.temporalDevServer = server;
+  globalThis.testRunDir = dir;
+  // If jest dies without running the teardown, the server must not outlive it.
+  process.once('exit', () => server.process.kill('SIGKILL'));
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEMPORAL_NAMESPACE = server.namespace;
+  process.env.TEMPORAL_UI_URL = server.uiUrl;
+  process.env.RDS_BLUEGREEN_TEST_DIR = dir;
+  console.log(`\nTemporal dev server: ${server.address}, UI ${server.uiUrl}`);
+}

@@ -1,0 +1,2 @@
+// The workflow types the worker registers.
+export { workerCheck } from './worker-check';
