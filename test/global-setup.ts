@@ -11,6 +11,8 @@ declare global {
 
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-bluegreen-test-'));
+  // PostgreSQL servers run as an unprivileged user, which must be able to enter it.
+  fs.chmodSync(dir, 0o755);
   const server = await startDevServer({
     dbFile: path.join(dir, 'temporal.db'),
     logFile: path.join(dir, 'temporal.log'),
