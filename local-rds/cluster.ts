@@ -62,6 +62,13 @@ export function giveToServerUser(target: string, recursive = false): void {
   }
 }
 
+/** A data directory (mode 0700, as PostgreSQL demands) inside parents the server user can enter. */
+export function makeServerDir(dataDir: string): void {
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  giveToServerUser(dataDir);
+}
+
 /** Fails with a clear message when the server user cannot write into dir (e.g. under /root). */
 export function assertServerUserCanUse(dir: string): void {
   const user = toolchain().postgresUser;
@@ -89,8 +96,7 @@ export interface InitOptions {
 
 export async function initCluster(options: InitOptions): Promise<void> {
   const { binDir, dataDir } = options;
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  giveToServerUser(dataDir);
+  makeServerDir(dataDir);
   const pwfile = path.join(path.dirname(dataDir), `.pwfile-${path.basename(dataDir)}`);
   fs.writeFileSync(pwfile, `${options.adminPassword}\n`, { mode: 0o600 });
   giveToServerUser(pwfile);
