@@ -19,20 +19,17 @@ export async function startLocalRds(options: LocalRdsOptions & { port?: number }
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // An oversized body is read to its end and refused, so the client gets an answer.
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end('request body too large');
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY) chunks.push(chunk);
     });
     req.on('end', () => {
-      if (res.headersSent) return;
       const body = Buffer.concat(chunks).toString('utf8');
       const target = req.headers['x-amz-target'];
-      if (typeof target === 'string') {
+      if (size > MAX_BODY) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`RequestEntityTooLarge: the request body exceeds ${MAX_BODY} bytes`);
+      } else if (typeof target === 'string') {
         const out = handleLogsJson(rds, target, body);
         res.writeHead(out.status, { 'content-type': 'application/x-amz-json-1.1' }).end(out.body);
       } else if (req.method === 'POST') {

@@ -25,5 +25,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_NAMESPACE = server.namespace;
   process.env.TEMPORAL_UI_URL = server.uiUrl;
   process.env.RDS_BLUEGREEN_TEST_DIR = dir;
+  // The SDK's versions are pinned; its notice about Node 22 for later releases is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   console.log(`\nTemporal dev server: ${server.address}, UI ${server.uiUrl}`);
 }
