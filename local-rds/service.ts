@@ -9,7 +9,7 @@ import { assertServerUserCanUse, BOOTSTRAP_USER, giveToServerUser, initCluster, 
 import { binDirFor, engineVersions, resolveEngineVersion, upgradeTargets } from './engine-versions';
 import { invalidCombination, invalidValue, notFoundInstance, notFoundSnapshot, RdsApiError } from './errors';
 import { currentLogFile } from './log-files';
-import { DUMP_FILE, dumpClientMajor, upgradeSnapshotData } from './major-upgrade';
+import { dumpClientMajor, upgradeRestoredData } from './major-upgrade';
 import { physicalCopy } from './physical-copy';
 import { StateStore, type InstanceOptions, type InstanceRecord, type SnapshotRecord, type State } from './state';
 
@@ -167,16 +167,25 @@ export class LocalRds {
     this.save();
     this.background(record, async () => {
       if (record.port === 0) record.port = await freePort();
-      const from = this.store.snapshotDir(snapshot.id);
       const to = this.store.instanceDir(id);
       fs.mkdirSync(to, { recursive: true });
-      // The snapshot's own log (its first "redo done at", after an upgrade) comes first,
-      // then this server's start, which replays WAL when the snapshot is a physical copy.
-      if (fs.existsSync(path.join(from, 'logs'))) fs.cpSync(path.join(from, 'logs'), this.logDir(id), { recursive: true });
-      fs.cpSync(path.join(from, 'data'), this.dataDir(id), { recursive: true });
+      fs.cpSync(path.join(this.store.snapshotDir(snapshot.id), 'data'), this.dataDir(id), { recursive: true });
       giveToServerUser(to, true);
-      const binDir = binDirFor(record.major);
-      await startCluster({ binDir, dataDir: this.dataDir(id), port: record.port, logFile: currentLogFile(this.logDir(id)) });
+      // Starting the copy replays WAL and logs "redo done at"; an upgraded snapshot then
+      // moves to its new version, logging into the same file after that line.
+      const logFile = currentLogFile(this.logDir(id));
+      if (snapshot.dataMajor !== record.major) {
+        await upgradeRestoredData({
+          dataDir: this.dataDir(id),
+          fromMajor: snapshot.dataMajor,
+          toMajor: record.major,
+          port: record.port,
+          logFile,
+          adminPassword: this.state.adminPassword,
+        });
+      } else {
+        await startCluster({ binDir: binDirFor(record.major), dataDir: this.dataDir(id), port: record.port, logFile });
+      }
       await this.step(record, 'backing-up');
       await this.step(record, 'available');
     });
@@ -196,6 +205,7 @@ export class LocalRds {
       status: 'creating',
       engineVersion: instance.engineVersion,
       major: instance.major,
+      dataMajor: instance.major,
       port: instance.port,
       masterUsername: instance.masterUsername,
       dbName: instance.dbName,
@@ -241,19 +251,17 @@ export class LocalRds {
       );
     }
     if (record.status !== 'available') throw new RdsApiError('InvalidDBSnapshotState', `Snapshot ${record.id} is ${record.status}; it can be modified once it is available.`);
-    const snapshotDir = this.store.snapshotDir(record.id);
-    if (!fs.existsSync(path.join(snapshotDir, DUMP_FILE)) && current.major !== dumpClientMajor()) {
+    if (record.dataMajor !== dumpClientMajor()) {
       throw invalidCombination(
-        `The local RDS upgrades snapshots of PostgreSQL ${dumpClientMajor()} data only (its only pg_dumpall is version ${dumpClientMajor()}); snapshot ${record.id} is ${current.version}.`,
+        `The local RDS upgrades snapshots of PostgreSQL ${dumpClientMajor()} data only (its only pg_dumpall is version ${dumpClientMajor()}); snapshot ${record.id} holds PostgreSQL ${record.dataMajor} data.`,
       );
     }
     record.status = 'upgrading';
     this.save();
     this.background(record, async () => {
-      await upgradeSnapshotData({ snapshotDir, fromMajor: current.major, toMajor: target.major, adminPassword: this.state.adminPassword });
+      await this.pause();
       record.engineVersion = target.version;
       record.major = target.major;
-      record.dumpedFromMajor ??= current.major;
       await this.step(record, 'available');
     });
     return record;

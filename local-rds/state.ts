@@ -37,8 +37,8 @@ export interface SnapshotRecord {
   dbName: string;
   allocatedStorage: number;
   createdAt: string;
-  /** The major version whose data files the dump below came from, once upgraded. */
-  dumpedFromMajor?: number;
+  /** The major version of the data files; major is ahead of it once the snapshot is upgraded. */
+  dataMajor: number;
 }
 
 export interface State {

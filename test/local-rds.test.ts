@@ -141,6 +141,8 @@ describe('the local RDS', () => {
     expect(snapshot.EngineVersion).toBe(target17);
     expect(snapshot.DBInstanceIdentifier).toBe('blue');
 
+    // Log timestamps have whole seconds.
+    const restoreStartedAt = Math.floor(Date.now() / 1000) * 1000;
     await t.rds.send(
       new RestoreDBInstanceFromDBSnapshotCommand({
         DBInstanceIdentifier: 'green',
@@ -201,9 +203,9 @@ describe('the local RDS', () => {
     expect(tail.LogFileData!.trimEnd().split('\n')).toHaveLength(2);
     expect(text.endsWith(tail.LogFileData!)).toBe(true);
 
-    // CloudWatch Logs: the same line as an event of the exported group.
+    // CloudWatch Logs: the same line as an event of the exported group, logged after the restore began.
     const group = '/aws/rds/instance/green/postgresql';
-    const filtered = await t.logs.send(new FilterLogEventsCommand({ logGroupName: group, filterPattern: '"redo done at"' }));
+    const filtered = await t.logs.send(new FilterLogEventsCommand({ logGroupName: group, filterPattern: '"redo done at"', startTime: restoreStartedAt }));
     expect(filtered.events).toHaveLength(1);
     expect(filtered.events![0].message).toMatch(/redo done at [0-9A-F]+\/[0-9A-F]+/);
     expect(text).toContain(filtered.events![0].message!);
