@@ -43,7 +43,8 @@ const RESERVED_USERS = new Set(['rdsadmin', 'rds_superuser', 'rds_replication', 
 
 export class LocalRds {
   readonly region: string;
-  private readonly pace: number;
+  /** How long each intermediate status lasts at least; a test may slow the service down to hold one. */
+  paceMs: number;
   private readonly store: StateStore;
   private state!: State;
   private readonly pending = new Set<Promise<void>>();
@@ -51,7 +52,7 @@ export class LocalRds {
 
   private constructor(options: LocalRdsOptions) {
     this.store = new StateStore(path.resolve(options.dir));
-    this.pace = options.paceMs ?? 1000;
+    this.paceMs = options.paceMs ?? 1000;
     this.region = options.region ?? 'us-east-1';
   }
 
@@ -318,8 +319,10 @@ export class LocalRds {
     this.store.save(this.state);
   }
 
+  // In small steps, so that a change of paceMs applies to pauses under way.
   private async pause(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, this.pace));
+    const start = Date.now();
+    while (Date.now() - start < this.paceMs) await new Promise((resolve) => setTimeout(resolve, Math.min(50, this.paceMs)));
   }
 
   private async step(record: { status: string }, status: string): Promise<void> {
