@@ -1,9 +1,10 @@
-// The local RDS's HTTP endpoint on loopback: the RDS query API and the CloudWatch Logs
-// JSON API on one port, so that both SDK clients take the same endpoint.
+// The local RDS's HTTP endpoint on loopback: the RDS query API and the JSON APIs of
+// CloudWatch Logs and Secrets Manager on one port, so that every SDK client takes the same endpoint.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleLogsJson } from './logs-api';
 import { handleRdsQuery } from './rds-api';
+import { handleSecretsJson } from './secrets-api';
 import { LocalRds, type LocalRdsOptions } from './service';
 
 const MAX_BODY = 1024 * 1024;
@@ -30,7 +31,7 @@ export async function startLocalRds(options: LocalRdsOptions & { port?: number }
       if (size > MAX_BODY) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end(`RequestEntityTooLarge: the request body exceeds ${MAX_BODY} bytes`);
       } else if (typeof target === 'string') {
-        const out = handleLogsJson(rds, target, body);
+        const out = target.startsWith('secretsmanager.') ? handleSecretsJson(rds, target, body) : handleLogsJson(rds, target, body);
         res.writeHead(out.status, { 'content-type': 'application/x-amz-json-1.1' }).end(out.body);
       } else if (req.method === 'POST') {
         const out = handleRdsQuery(rds, body);

@@ -11,7 +11,7 @@ import { invalidCombination, invalidValue, notFoundInstance, notFoundSnapshot, R
 import { currentLogFile } from './log-files';
 import { dumpClientMajor, upgradeRestoredData } from './major-upgrade';
 import { physicalCopy } from './physical-copy';
-import { StateStore, type InstanceOptions, type InstanceRecord, type SnapshotRecord, type State } from './state';
+import { StateStore, type InstanceOptions, type InstanceRecord, type SecretRecord, type SnapshotRecord, type State } from './state';
 
 export interface LocalRdsOptions {
   /** Everything the service keeps lives here: state.json, data directories, logs. */
@@ -300,6 +300,14 @@ export class LocalRds {
 
   logDir(instanceId: string): string {
     return path.join(this.store.instanceDir(instanceId), 'logs');
+  }
+
+  secrets(): Record<string, SecretRecord> {
+    return (this.state.secrets ??= {});
+  }
+
+  saveSecrets(): void {
+    this.save();
   }
 
   parameterGroupExists(name: string): boolean {

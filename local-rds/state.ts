@@ -46,6 +46,14 @@ export interface State {
   adminPassword: string;
   instances: Record<string, InstanceRecord>;
   snapshots: Record<string, SnapshotRecord>;
+  /** Secrets Manager secrets by name, for credential references in rehearsals. */
+  secrets?: Record<string, SecretRecord>;
+}
+
+export interface SecretRecord {
+  arn: string;
+  value: string;
+  createdAt: number;
 }
 
 export class StateStore {
