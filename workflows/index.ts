@@ -1,2 +1,3 @@
 // The workflow types the worker registers.
+export { blueGreenUpgrade } from './upgrade';
 export { workerCheck } from './worker-check';

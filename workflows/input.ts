@@ -40,8 +40,8 @@ export interface UpgradeInput {
   maintenance: { analyze: boolean; vacuum: 'none' | 'vacuum' | 'full' };
   /** Replication lag (bytes) under which GREEN counts as caught up, and under which cutover may begin. */
   catchUpLagBytes: number;
-  /** The start LSN, when the operator already knows it (GREEN's first "redo done at" + 1). */
-  startLsn?: string;
+  /** GREEN's first "redo done at X/Y", when the operator already knows it; replication starts one byte after it. */
+  redoDoneLsn?: string;
   maintenanceWindow?: MaintenanceWindow;
   rollbackWindow: { hours: number; atEnd: 'finalize' | 'keepWaiting' };
   /** What compensation does with what it made on AWS when the upgrade stops before cutover. */
@@ -126,7 +126,7 @@ export function validateInput(raw: unknown): UpgradeInput {
   const roleName = /^[^\0]{1,63}$/;
 
   const root = obj(raw, 'input');
-  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'startLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes']);
+  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'redoDoneLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes']);
 
   const b = obj(root.blue, 'blue');
   unknownKeys(b, 'blue', ['instanceId', 'database', 'adminUser', 'adminPassword']);
@@ -207,8 +207,8 @@ export function validateInput(raw: unknown): UpgradeInput {
   const oa = obj(root.onAbort, 'onAbort', true);
   unknownKeys(oa, 'onAbort', ['deleteGreen', 'deleteSnapshot']);
 
-  const startLsn = optStr(root.startLsn, 'startLsn', /^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/, 'is not an LSN like 0/200DC61');
-  if (startLsn !== undefined && !isLsn(startLsn)) problems.push('startLsn: is not an LSN');
+  const redoDoneLsn = optStr(root.redoDoneLsn, 'redoDoneLsn');
+  if (redoDoneLsn && !isLsn(redoDoneLsn)) problems.push(`redoDoneLsn: ${JSON.stringify(redoDoneLsn)} is not an LSN like 0/200DC60`);
 
   const input: UpgradeInput = {
     blue,
@@ -217,7 +217,7 @@ export function validateInput(raw: unknown): UpgradeInput {
     appUsers,
     maintenance: { analyze: bool(m.analyze, 'maintenance.analyze', true), vacuum: vacuum as UpgradeInput['maintenance']['vacuum'] },
     catchUpLagBytes: num(root.catchUpLagBytes, 'catchUpLagBytes', 16 * 1024 * 1024, 0, 1024 ** 4),
-    startLsn: startLsn?.toUpperCase(),
+    redoDoneLsn: redoDoneLsn?.toUpperCase(),
     maintenanceWindow,
     rollbackWindow: { hours: num(rw.hours, 'rollbackWindow.hours', 72, 0, 24 * 90), atEnd: atEnd as UpgradeInput['rollbackWindow']['atEnd'] },
     onAbort: { deleteGreen: bool(oa.deleteGreen, 'onAbort.deleteGreen', true), deleteSnapshot: bool(oa.deleteSnapshot, 'onAbort.deleteSnapshot', true) },

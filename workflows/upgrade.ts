@@ -1,0 +1,510 @@
+// blueGreenUpgrade: the seed's self-managed blue/green upgrade of RDS for PostgreSQL, as a
+// durable workflow. It reads like the seed's table of contents; each step is an activity.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  ContinueAsNew,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  sleep,
+  workflowInfo,
+  allHandlersFinished,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { startLsnAfterRedo } from '../common/lsn';
+import { msUntilWindow } from '../common/maintenance-window';
+import { registerHandlers } from './handlers';
+import { InputErrors, validateInput, type UpgradeInput } from './input';
+import type { Phase, UpgradeStatus } from './messages';
+import { newState, type Compensation, type UpgradeState } from './state';
+
+// Activity profiles: quick SQL and API calls, and long waits that heartbeat.
+const QUICK: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+};
+const LONG_WAIT: ActivityOptions = {
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+};
+// Inside the cutover the application is locked out: retry fast, give up soon, and let the
+// fail-safe reopen BLUE rather than keep everyone waiting.
+const CUTOVER: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 5 },
+};
+
+const act = (profile: ActivityOptions, summary: string) => proxyActivities<Activities>({ ...profile, summary });
+
+/** History length past which a long wait continues as new. */
+const HISTORY_LIMIT = 2_000;
+
+export interface UpgradeResult {
+  outcome: NonNullable<UpgradeStatus['outcome']>;
+  startLsn?: string;
+  phases: UpgradeStatus['phases'];
+}
+
+export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState): Promise<UpgradeResult> {
+  const state = carried ?? newState();
+  let main: CancellationScope | undefined;
+  // Handlers come before the first await, so no message is lost.
+  registerHandlers(state, () => {
+    if (!state.cutoverStarted) main?.cancel();
+  });
+
+  let input: UpgradeInput;
+  try {
+    input = validateInput(rawInput);
+  } catch (err) {
+    if (err instanceof InputErrors) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput', err.problems);
+    throw err;
+  }
+
+  const status = state.status;
+  const blueDb = () => ({ host: state.blue!.host, port: state.blue!.port, database: input.blue.database, user: input.blue.adminUser, password: input.blue.adminPassword });
+  // GREEN is restored from BLUE's snapshot: the same roles and passwords.
+  const greenDb = () => ({ ...blueDb(), host: state.green!.host, port: state.green!.port });
+  const replicationFrom = (side: 'blue' | 'green') => ({
+    host: state[side]!.host,
+    port: state[side]!.port,
+    database: input.blue.database,
+    user: input.replication.user,
+    password: input.replication.password,
+  });
+  const { slot, publication, subscription } = input.replication;
+
+  function step(text: string): void {
+    status.step = text;
+    setCurrentDetails(`**${status.phase}**: ${text}${status.lagBytes !== undefined ? `\n\nlag: ${status.lagBytes} bytes` : ''}`);
+  }
+
+  async function phase(name: Phase, body: () => Promise<void>): Promise<void> {
+    if (state.completed.includes(name)) return;
+    if (!state.phases.some((p) => p.phase === name && !p.endedAt)) state.phases.push({ phase: name, startedAt: now() });
+    status.phase = name;
+    status.phases = state.phases;
+    step('starting');
+    await body();
+    state.phases.find((p) => p.phase === name && !p.endedAt)!.endedAt = now();
+    state.completed.push(name);
+    status.waitingFor = undefined;
+  }
+
+  /** Registers what undoes a step before the step runs: if it dies midway, the undo still runs. */
+  function undoLater(c: Compensation): void {
+    if (!state.compensations.some((x) => x.kind === c.kind)) state.compensations.push(c);
+  }
+
+  /** In a wait that may last days: start a fresh history when this one grows long. */
+  async function continueAsNewIfLong(): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < HISTORY_LIMIT) return;
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof blueGreenUpgrade>(rawInput, state);
+  }
+
+  async function readLag(side: 'blue' | 'green'): Promise<number> {
+    const db = side === 'blue' ? blueDb() : greenDb();
+    const lag = await act(QUICK, `lag of slot ${slot} on ${side.toUpperCase()}`).replicationLag({ db, slot });
+    status.lagBytes = Number(lag.lagBytes);
+    status.retainedWalBytes = Number(lag.retainedWalBytes);
+    return status.lagBytes;
+  }
+
+  // The seed's steps, in its order.
+
+  async function preflight(): Promise<void> {
+    step('BLUE reachable and the target a valid upgrade');
+    const blue = await act(QUICK, 'describe BLUE').describeInstance({ instanceId: input.blue.instanceId });
+    if (blue.status !== 'available' || !blue.host || !blue.port) {
+      throw ApplicationFailure.nonRetryable(`BLUE ${input.blue.instanceId} is ${blue.status}: it must be available`, 'BlueNotAvailable');
+    }
+    state.blue = { host: blue.host, port: blue.port, engineVersion: blue.engineVersion };
+    const targets = await act(QUICK, 'valid upgrade targets of BLUE').validUpgradeTargets({ engineVersion: blue.engineVersion });
+    const first = input.green.upgradePath[0];
+    if (!targets.some((t) => t === first || t.split('.')[0] === first)) {
+      throw ApplicationFailure.nonRetryable(
+        `green.upgradePath: ${first} is not a valid upgrade target of BLUE's ${blue.engineVersion} (valid: ${targets.join(', ') || 'none'})`,
+        'InvalidUpgradeTarget',
+      );
+    }
+  }
+
+  async function prepareBlue(): Promise<void> {
+    step('1.1 replication role on BLUE');
+    undoLater({ kind: 'dropReplicationRole' });
+    await act(QUICK, 'seed 1.1: replication role on BLUE').createReplicationRole({ db: blueDb(), role: input.replication.user, password: input.replication.password });
+    step('1.2 publication FOR ALL TABLES on BLUE');
+    undoLater({ kind: 'dropPublication' });
+    await act(QUICK, 'seed 1.2: publication on BLUE').createPublication({ db: blueDb(), publication });
+    step('1.3 logical replication slot on BLUE');
+    undoLater({ kind: 'dropReplicationSlot' });
+    await act(QUICK, 'seed 1.3: logical slot on BLUE').createReplicationSlot({ db: blueDb(), slot });
+  }
+
+  async function snapshot(): Promise<void> {
+    step('2 snapshot of BLUE');
+    status.waitingFor = { what: `snapshot ${input.green.snapshotId}`, from: 'AWS' };
+    if (input.onAbort.deleteSnapshot) undoLater({ kind: 'deleteSnapshot' });
+    await act(LONG_WAIT, 'seed 2: snapshot BLUE').snapshotBlue({ blueInstanceId: input.blue.instanceId, snapshotId: input.green.snapshotId });
+  }
+
+  async function upgradeSnapshot(): Promise<void> {
+    step(`3 snapshot to ${input.green.upgradePath.join(' then ')}`);
+    status.waitingFor = { what: 'the snapshot engine upgrade', from: 'AWS' };
+    await act(LONG_WAIT, 'seed 3: upgrade the snapshot').upgradeSnapshot({ snapshotId: input.green.snapshotId, upgradePath: input.green.upgradePath });
+  }
+
+  async function restoreGreen(): Promise<void> {
+    step('4 restore GREEN from the snapshot');
+    status.waitingFor = { what: `GREEN ${input.green.instanceId} to become available`, from: 'AWS' };
+    if (input.onAbort.deleteGreen) undoLater({ kind: 'deleteGreen' });
+    const g = input.green;
+    const green = await act(LONG_WAIT, 'seed 4: restore GREEN').restoreGreen({
+      greenInstanceId: g.instanceId,
+      snapshotId: g.snapshotId,
+      options: {
+        dbInstanceClass: g.instanceClass,
+        dbParameterGroupName: g.parameterGroup,
+        dbSubnetGroupName: g.subnetGroup,
+        vpcSecurityGroupIds: g.securityGroupIds,
+        multiAZ: g.multiAZ,
+        enableIAMDatabaseAuthentication: g.iamAuth,
+        publiclyAccessible: g.publiclyAccessible,
+        enableCloudwatchLogsExports: g.exportLogs ? ['postgresql'] : undefined,
+      },
+    });
+    state.green = { host: green.host!, port: green.port!, engineVersion: green.engineVersion, restoreStartedAt: green.restoreStartedAt };
+  }
+
+  async function prepareGreen(): Promise<void> {
+    step('5 application users NOLOGIN on GREEN');
+    if (!input.onAbort.deleteGreen) undoLater({ kind: 'unlockGreenLogins' });
+    await act(QUICK, 'seed 5: lock logins on GREEN').lockLogins({ db: greenDb(), roles: input.appUsers });
+    step('5.1 subscription on GREEN, disabled');
+    undoLater({ kind: 'dropGreenSubscription' });
+    await act(QUICK, 'seed 5.1: subscription on GREEN').createSubscription({
+      db: greenDb(),
+      subscription,
+      publication,
+      slot,
+      source: replicationFrom('blue'),
+      enabled: false,
+    });
+  }
+
+  async function checks(): Promise<void> {
+    step('6 role, publication, wal_level and subscription');
+    await act(QUICK, 'seed 6: checks').runChecks({ blue: blueDb(), green: greenDb(), role: input.replication.user, publication, subscription, subscriptionOn: 'green' });
+    step('7 schema objects of BLUE and GREEN');
+    const diff = await act(QUICK, 'seed 7: compare schemas').compareSchemas({ blue: blueDb(), green: greenDb() });
+    if (diff.length > 0) {
+      throw ApplicationFailure.nonRetryable(`BLUE and GREEN schemas differ (DDL ran on BLUE since the snapshot?):\n${diff.slice(0, 50).join('\n')}`, 'SchemaDiffers', diff);
+    }
+  }
+
+  async function findStartLsn(): Promise<void> {
+    const given = state.redoDoneLsn ?? input.redoDoneLsn;
+    if (given) {
+      state.startLsn = startLsnAfterRedo(given);
+      return;
+    }
+    step('the first "redo done at" in GREEN\'s log');
+    try {
+      const found = await act(QUICK, 'find the start LSN in GREEN\'s log').findStartLsn({
+        greenInstanceId: input.green.instanceId,
+        restoreStartedAt: state.green!.restoreStartedAt,
+        logsExported: input.green.exportLogs,
+      });
+      state.startLsn = found.startLsn;
+    } catch (err) {
+      // The log cannot tell: an operator reads it and sends the LSN (setStartLsn).
+      const cause = (err as { cause?: unknown }).cause;
+      if (!(cause instanceof ApplicationFailure) || !['RedoLineNotFound', 'RedoNotRequired', 'UnparsableRedoLine'].includes(cause.type ?? '')) throw err;
+      status.lastError = cause.message;
+      status.waitingFor = { what: 'the redo LSN from GREEN\'s log (setStartLsn)', from: 'operator' };
+      step('waiting for an operator to send the LSN');
+      await condition(() => state.redoDoneLsn !== undefined);
+      state.startLsn = startLsnAfterRedo(state.redoDoneLsn!);
+      status.held = status.held.filter((h) => h !== 'setStartLsn');
+    }
+  }
+
+  async function startReplication(): Promise<void> {
+    status.startLsn = state.startLsn;
+    step(`8 origin advanced to ${state.startLsn}`);
+    await act(QUICK, 'seed 8: advance the origin').advanceOrigin({ db: greenDb(), subscription, lsn: state.startLsn! });
+    step('8 subscription enabled');
+    await act(QUICK, 'seed 8: enable the subscription').enableSubscription({ db: greenDb(), subscription });
+    await act(QUICK, 'seed 8: subscription streams without errors').checkSubscriptionStreaming({ db: greenDb(), subscription });
+  }
+
+  async function maintainGreen(): Promise<void> {
+    step(`9 ANALYZE${input.maintenance.vacuum === 'none' ? '' : `, VACUUM ${input.maintenance.vacuum}`} on GREEN`);
+    await act(LONG_WAIT, 'seed 9: maintain GREEN').maintainGreen({ db: greenDb(), analyze: input.maintenance.analyze, vacuum: input.maintenance.vacuum });
+  }
+
+  async function catchUp(): Promise<void> {
+    status.waitingFor = { what: `replication lag under ${input.catchUpLagBytes} bytes`, from: 'replication' };
+    for (;;) {
+      const lag = await readLag('blue');
+      step(`9.1 replication lag ${lag} bytes`);
+      if (lag <= input.catchUpLagBytes) return;
+      await sleep(input.pollMinutes * 60_000);
+      await continueAsNewIfLong();
+    }
+  }
+
+  async function awaitApproval(): Promise<void> {
+    const window = input.maintenanceWindow;
+    const poll = input.pollMinutes * 60_000;
+    for (;;) {
+      const windowWait = window ? msUntilWindow(window, Date.now()) : 0;
+      // 10.1's lag gate: cutover begins only while GREEN is caught up.
+      const caughtUp = status.lagBytes !== undefined && status.lagBytes <= input.catchUpLagBytes;
+      if (state.approvals.cutover && windowWait === 0 && caughtUp) break;
+      if (!state.approvals.cutover) {
+        status.waitingFor = { what: 'approveCutover', from: 'operator' };
+        step('waiting for approveCutover');
+        await condition(() => state.approvals.cutover, poll);
+      } else if (windowWait > 0) {
+        status.waitingFor = { what: `the maintenance window (${window!.days.join(',')} ${window!.start}-${window!.end} ${window!.timeZone})`, from: 'maintenance window' };
+        step(`approved; cutover waits for the maintenance window, ${Math.round(windowWait / 60_000)} minutes from now`);
+        await sleep(Math.min(windowWait, poll));
+      } else {
+        status.waitingFor = { what: `replication lag under ${input.catchUpLagBytes} bytes`, from: 'replication' };
+        step('approved; waiting for GREEN to catch up');
+        await sleep(poll);
+      }
+      await readLag('blue');
+      await continueAsNewIfLong();
+    }
+    status.held = status.held.filter((h) => h !== 'approveCutover');
+  }
+
+  try {
+    main = new CancellationScope();
+    await main.run(async () => {
+      if (state.abort) throw ApplicationFailure.nonRetryable(state.abort.reason, 'Aborted');
+      await phase('preflight', preflight);
+      await phase('prepareBlue', prepareBlue);
+      await phase('snapshot', snapshot);
+      await phase('upgradeSnapshot', upgradeSnapshot);
+      await phase('restoreGreen', restoreGreen);
+      await phase('prepareGreen', prepareGreen);
+      await phase('checks', checks);
+      await phase('findStartLsn', findStartLsn);
+      await phase('startReplication', startReplication);
+      await phase('maintainGreen', maintainGreen);
+      await phase('catchUp', catchUp);
+      await phase('awaitApproval', awaitApproval);
+    });
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    status.lastError = state.abort ? `aborted: ${state.abort.reason}` : describe(err);
+    await compensate(state, input, blueDb, greenDb);
+    status.outcome = state.abort ? 'aborted' : 'failed';
+    status.phase = 'done';
+    setCurrentDetails(`**${status.outcome}**: ${status.lastError}`);
+    // An abort is an outcome the operator asked for, not a failure.
+    if (state.abort) return { outcome: 'aborted', phases: state.phases };
+    throw err;
+  }
+
+  // Seeds 10 to 12, then the rollback window, then rollback or finalize.
+  state.cutoverStarted = true;
+  let result: UpgradeResult;
+  try {
+    await phase('cutover', () => cutover(state, input, { blueDb, greenDb, replicationFrom, step, readLag }));
+    await phase('rollbackWindow', rollbackWindow);
+    if (state.approvals.rollback) {
+      await phase('rollback', () => rollback(state, input, { blueDb, greenDb, step, readLag }));
+      result = { outcome: 'rolledBack', startLsn: state.startLsn, phases: state.phases };
+    } else {
+      await phase('finalize', finalize);
+      result = { outcome: 'finalized', startLsn: state.startLsn, phases: state.phases };
+    }
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    status.lastError ??= describe(err);
+    status.outcome = 'failed';
+    status.phase = 'done';
+    setCurrentDetails(`**failed** with ${status.serving.toUpperCase()} serving: ${status.lastError}`);
+    throw err;
+  }
+  status.outcome = result.outcome;
+  status.phase = 'done';
+  status.waitingFor = undefined;
+  setCurrentDetails(`**${result.outcome}**: ${status.serving.toUpperCase()} serves`);
+  return result;
+
+  async function rollbackWindow(): Promise<void> {
+    // Kept in the state, so that continue-as-new does not restart the window.
+    const deadline = (state.rollbackDeadline ??= Date.now() + input.rollbackWindow.hours * 3600_000);
+    const poll = input.pollMinutes * 60_000;
+    for (;;) {
+      if (state.approvals.rollback || state.approvals.finalize) break;
+      const left = deadline - Date.now();
+      if (left <= 0 && input.rollbackWindow.atEnd === 'finalize') {
+        state.approvals.finalize = true;
+        break;
+      }
+      status.waitingFor = { what: 'approveRollback or finalize', from: 'operator' };
+      step(left > 0 ? `rollback window open until ${new Date(deadline).toISOString()}` : 'rollback window over; waiting for finalize or approveRollback');
+      await condition(() => state.approvals.rollback || state.approvals.finalize, left > 0 ? Math.min(left, poll) : poll);
+      if (!state.approvals.rollback && !state.approvals.finalize) await readLag('green');
+      await continueAsNewIfLong();
+    }
+    status.held = [];
+  }
+
+  async function finalize(): Promise<void> {
+    step('drop the reverse subscription on BLUE and the slot on GREEN');
+    await act(QUICK, 'finalize: drop the reverse subscription on BLUE').dropSubscription({ db: blueDb(), subscription });
+    await act(QUICK, 'finalize: drop the slot on GREEN').dropReplicationSlot({ db: greenDb(), slot });
+  }
+}
+
+type DbRef = () => { host: string; port: number; database: string; user: string; password: UpgradeInput['blue']['adminPassword'] };
+
+interface CutoverTools {
+  blueDb: DbRef;
+  greenDb: DbRef;
+  replicationFrom: (side: 'blue' | 'green') => ReturnType<DbRef>;
+  step: (text: string) => void;
+  readLag: (side: 'blue' | 'green') => Promise<number>;
+}
+
+/**
+ * Seeds 10 to 12. Until GREEN's logins open, a failure reopens BLUE's: exactly one side
+ * serves whatever happens, never both and never neither.
+ */
+async function cutover(state: UpgradeState, input: UpgradeInput, t: CutoverTools): Promise<void> {
+  const { slot, publication, subscription } = input.replication;
+  const status = state.status;
+  try {
+    await CancellationScope.nonCancellable(async () => {
+      t.step('10.2 BLUE users NOLOGIN, sessions terminated');
+      await act(CUTOVER, 'seed 10.2: lock BLUE').lockLogins({ db: t.blueDb(), roles: input.appUsers, terminate: true });
+      t.step('10.1 waiting for lag 0');
+      await act(CUTOVER, 'seed 10.1: wait for lag 0').waitForLag({ db: t.blueDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
+      t.step('10.3 drop the subscription on GREEN');
+      await act(CUTOVER, 'seed 10.3: drop the subscription on GREEN').dropSubscription({ db: t.greenDb(), subscription });
+      t.step('10.4 drop the slot on BLUE');
+      await act(CUTOVER, 'seed 10.4: drop the slot on BLUE').dropReplicationSlot({ db: t.blueDb(), slot });
+      t.step('10.5 slot on GREEN');
+      await act(CUTOVER, 'seed 10.5: slot on GREEN').createReplicationSlot({ db: t.greenDb(), slot });
+      await act(CUTOVER, 'seed 11.1: replication role on GREEN').createReplicationRole({ db: t.greenDb(), role: input.replication.user, password: input.replication.password });
+      await act(CUTOVER, 'seed 11.2: publication on GREEN').createPublication({ db: t.greenDb(), publication });
+      t.step('10.6 reverse subscription on BLUE');
+      await act(CUTOVER, 'seed 10.6: reverse subscription on BLUE').createSubscription({
+        db: t.blueDb(),
+        subscription,
+        publication,
+        slot,
+        source: t.replicationFrom('green'),
+        enabled: true,
+      });
+      t.step('10.7 sequences from BLUE to GREEN');
+      await act(CUTOVER, 'seed 10.7: sync sequences').syncSequences({ source: t.blueDb(), target: t.greenDb() });
+      t.step('11 final checks');
+      await act(CUTOVER, 'seed 11: final checks').runChecks({ blue: t.greenDb(), green: t.blueDb(), role: input.replication.user, publication, subscription, subscriptionOn: 'green' });
+      t.step('12.1 GREEN users LOGIN');
+      await act(CUTOVER, 'seed 12.1: open GREEN').unlockLogins({ db: t.greenDb(), roles: input.appUsers });
+      status.serving = 'green';
+    });
+  } catch (err) {
+    if (status.serving === 'blue') {
+      status.lastError = `cutover failed, BLUE reopened: ${describe(err)}`;
+      log.error('cutover failed; reopening BLUE', { error: describe(err) });
+      await CancellationScope.nonCancellable(() => act(QUICK, 'fail-safe: reopen BLUE').unlockLogins({ db: t.blueDb(), roles: input.appUsers }));
+    }
+    throw err;
+  }
+  t.step('12.2 traffic to GREEN: repoint the application to GREEN');
+}
+
+/** The seed's ROLLBACK 1 to 6: the mirror of the cutover, GREEN to BLUE. */
+async function rollback(state: UpgradeState, input: UpgradeInput, t: Omit<CutoverTools, 'replicationFrom'>): Promise<void> {
+  const { slot, subscription } = input.replication;
+  const status = state.status;
+  t.step('ROLLBACK 1 reverse replication lag');
+  await t.readLag('green');
+  try {
+    await CancellationScope.nonCancellable(async () => {
+      t.step('ROLLBACK 2 GREEN users NOLOGIN, sessions terminated');
+      await act(CUTOVER, 'rollback 2: lock GREEN').lockLogins({ db: t.greenDb(), roles: input.appUsers, terminate: true });
+      await act(CUTOVER, 'rollback 1: wait for lag 0').waitForLag({ db: t.greenDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
+      t.step('ROLLBACK 3 drop the subscription on BLUE');
+      await act(CUTOVER, 'rollback 3: drop the subscription on BLUE').dropSubscription({ db: t.blueDb(), subscription });
+      t.step('ROLLBACK 4 sequences from GREEN to BLUE');
+      await act(CUTOVER, 'rollback 4: sync sequences').syncSequences({ source: t.greenDb(), target: t.blueDb() });
+      t.step('ROLLBACK 5 BLUE users LOGIN');
+      await act(CUTOVER, 'rollback 5: open BLUE').unlockLogins({ db: t.blueDb(), roles: input.appUsers });
+      status.serving = 'blue';
+    });
+  } catch (err) {
+    if (status.serving === 'green') {
+      status.lastError = `rollback failed, GREEN reopened: ${describe(err)}`;
+      await CancellationScope.nonCancellable(() => act(QUICK, 'fail-safe: reopen GREEN').unlockLogins({ db: t.greenDb(), roles: input.appUsers }));
+    }
+    throw err;
+  }
+  t.step('ROLLBACK 6 traffic to BLUE: repoint the application to BLUE');
+  await act(QUICK, 'rollback: drop the slot on GREEN').dropReplicationSlot({ db: t.greenDb(), slot });
+}
+
+/** Undoes, newest first, what the upgrade made before cutover; keeps going past a failing undo. */
+async function compensate(state: UpgradeState, input: UpgradeInput, blueDb: DbRef, greenDb: DbRef): Promise<void> {
+  state.status.phase = 'compensating';
+  const { slot, publication, subscription } = input.replication;
+  await CancellationScope.nonCancellable(async () => {
+    for (const c of [...state.compensations].reverse()) {
+      state.status.step = `undo: ${c.kind}`;
+      try {
+        switch (c.kind) {
+          case 'dropGreenSubscription':
+            if (state.green) await act(QUICK, 'undo: drop the subscription on GREEN').dropSubscription({ db: greenDb(), subscription });
+            break;
+          case 'unlockGreenLogins':
+            if (state.green) await act(QUICK, 'undo: GREEN users LOGIN').unlockLogins({ db: greenDb(), roles: input.appUsers });
+            break;
+          case 'deleteGreen':
+            await act(LONG_WAIT, 'undo: delete GREEN').deleteGreen({ greenInstanceId: input.green.instanceId, blueInstanceId: input.blue.instanceId });
+            break;
+          case 'deleteSnapshot':
+            await act(LONG_WAIT, 'undo: delete the snapshot').deleteSnapshot({ snapshotId: input.green.snapshotId });
+            break;
+          case 'dropReplicationSlot':
+            await act(QUICK, 'undo: drop the slot on BLUE').dropReplicationSlot({ db: blueDb(), slot });
+            break;
+          case 'dropPublication':
+            await act(QUICK, 'undo: drop the publication on BLUE').dropPublication({ db: blueDb(), publication });
+            break;
+          case 'dropReplicationRole':
+            await act(QUICK, 'undo: drop the replication role on BLUE').dropReplicationRole({ db: blueDb(), role: input.replication.user });
+            break;
+        }
+        state.compensations = state.compensations.filter((x) => x.kind !== c.kind);
+      } catch (err) {
+        log.error('compensation step failed; going on', { step: c.kind, error: describe(err) });
+        state.status.lastError = `undo ${c.kind} failed: ${describe(err)}`;
+      }
+    }
+  });
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return e.cause?.message ? `${e.message}: ${e.cause.message}` : (e.message ?? String(err));
+}
+
+function now(): string {
+  return new Date(Date.now()).toISOString();
+}
