@@ -273,8 +273,8 @@ describe('blueGreenUpgrade before cutover', () => {
 
 describe('maintenance windows', () => {
   it('holds an approved cutover until the window opens', async () => {
-    // A window that opens at the start of the minute after next, in UTC, every day.
-    const opens = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
+    // A window that opens at the start of a coming minute (at least 15 s away), in UTC, every day.
+    const opens = Math.ceil((Date.now() + 15_000) / 60_000) * 60_000;
     const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
     const window = { timeZone: 'UTC', days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: hhmm(opens), end: hhmm(opens + 30 * 60_000) };
     const handle = await start({ maintenanceWindow: window, rollbackWindow: { hours: 0, atEnd: 'finalize' } });
@@ -285,6 +285,33 @@ describe('maintenance windows', () => {
     const status = await handle.query(statusQuery);
     const cutover = status.phases.find((p) => p.phase === 'cutover')!;
     expect(Date.parse(cutover.startedAt)).toBeGreaterThanOrEqual(opens);
+  });
+});
+
+describe('long waits', () => {
+  it('continue as new with their state, so history stays bounded', async () => {
+    const handle = await start({ pollMinutes: 0.001, historyLimit: 200 }, (id) => (scriptFor(id).lagBytes = 10 ** 9));
+    const firstRunId = (await handle.describe()).runId;
+    const deadline = Date.now() + 90_000;
+    while ((await client.workflow.getHandle(handle.workflowId).describe()).runId === firstRunId) {
+      if (Date.now() > deadline) throw new Error('the catch-up wait never continued as new');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const first = await client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+    console.log(`the first run continued as new after ${first.events!.length} events`);
+    expect(first.events!.length).toBeLessThan(250);
+    expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    const latest = client.workflow.getHandle<typeof blueGreenUpgrade>(handle.workflowId);
+    // The new run carries on where the old one was: nothing is done twice.
+    const status = await waitFor(latest, (s) => s.phase === 'catchUp', 'catch-up in the new run');
+    expect(status.phases.map((p) => p.phase).slice(0, 3)).toEqual(['preflight', 'prepareBlue', 'snapshot']);
+    scriptFor(handle.workflowId).lagBytes = 0;
+    await waitFor(latest, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await latest.executeUpdate('approveCutover');
+    await waitFor(latest, (s) => s.phase === 'rollbackWindow', 'the rollback window');
+    await latest.executeUpdate('finalize');
+    expect((await latest.result()).outcome).toBe('finalized');
+    expect(callNames(handle.workflowId).filter((n) => n === 'snapshotBlue')).toHaveLength(1);
   });
 });
 

@@ -48,6 +48,8 @@ export interface UpgradeInput {
   onAbort: { deleteGreen: boolean; deleteSnapshot: boolean };
   /** Minutes between lag readings while waiting for catch-up and approval. */
   pollMinutes: number;
+  /** History length after which a long wait continues as new with its state. */
+  historyLimit: number;
 }
 
 export class InputErrors extends Error {
@@ -126,7 +128,7 @@ export function validateInput(raw: unknown): UpgradeInput {
   const roleName = /^[^\0]{1,63}$/;
 
   const root = obj(raw, 'input');
-  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'redoDoneLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes']);
+  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'redoDoneLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes', 'historyLimit']);
 
   const b = obj(root.blue, 'blue');
   unknownKeys(b, 'blue', ['instanceId', 'database', 'adminUser', 'adminPassword']);
@@ -221,7 +223,8 @@ export function validateInput(raw: unknown): UpgradeInput {
     maintenanceWindow,
     rollbackWindow: { hours: num(rw.hours, 'rollbackWindow.hours', 72, 0, 24 * 90), atEnd: atEnd as UpgradeInput['rollbackWindow']['atEnd'] },
     onAbort: { deleteGreen: bool(oa.deleteGreen, 'onAbort.deleteGreen', true), deleteSnapshot: bool(oa.deleteSnapshot, 'onAbort.deleteSnapshot', true) },
-    pollMinutes: num(root.pollMinutes, 'pollMinutes', 5, 0.01, 24 * 60),
+    pollMinutes: num(root.pollMinutes, 'pollMinutes', 5, 0.001, 24 * 60),
+    historyLimit: num(root.historyLimit, 'historyLimit', 2_000, 100, 40_000),
   };
   if (problems.length > 0) throw new InputErrors(problems);
   return input;

@@ -41,9 +41,6 @@ const CUTOVER: ActivityOptions = {
 
 const act = (profile: ActivityOptions, summary: string) => proxyActivities<Activities>({ ...profile, summary });
 
-/** History length past which a long wait continues as new. */
-const HISTORY_LIMIT = 2_000;
-
 export interface UpgradeResult {
   outcome: NonNullable<UpgradeStatus['outcome']>;
   startLsn?: string;
@@ -104,7 +101,7 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
   /** In a wait that may last days: start a fresh history when this one grows long. */
   async function continueAsNewIfLong(): Promise<void> {
     const info = workflowInfo();
-    if (!info.continueAsNewSuggested && info.historyLength < HISTORY_LIMIT) return;
+    if (!info.continueAsNewSuggested && info.historyLength < input.historyLimit) return;
     await condition(allHandlersFinished);
     await continueAsNew<typeof blueGreenUpgrade>(rawInput, state);
   }
