@@ -6,7 +6,7 @@ import { workerCheck } from '../workflows';
 
 async function main(): Promise<void> {
   const settings = temporalSettings();
-  const connection = await Connection.connect({ address: settings.address });
+  const connection = await Connection.connect(settings.connectionOptions);
   try {
     const client = new Client({ connection, namespace: settings.namespace });
     const info = await client.workflow.execute(workerCheck, {

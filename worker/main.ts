@@ -7,7 +7,7 @@ import { version } from '../package.json';
 
 async function main(): Promise<void> {
   const settings = temporalSettings();
-  const connection = await NativeConnection.connect({ address: settings.address });
+  const connection = await NativeConnection.connect(settings.connectionOptions);
   try {
     const worker = await Worker.create({
       connection,
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
       workflowsPath: require.resolve('../workflows'),
       activities: createActivities({ packageVersion: version }),
     });
-    console.log(`worker: polling task queue ${settings.taskQueue} on ${settings.address} (namespace ${settings.namespace})`);
+    console.log(`worker: polling task queue ${settings.taskQueue} on ${settings.connectionOptions.address} (namespace ${settings.namespace})`);
     // The SDK shuts the worker down gracefully on SIGINT and SIGTERM.
     await worker.run();
   } finally {

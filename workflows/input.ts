@@ -145,7 +145,7 @@ export function validateInput(raw: unknown): UpgradeInput {
   const greenId = str(g.instanceId, 'green.instanceId', RDS_ID, rdsIdHint).toLowerCase();
   const green = {
     instanceId: greenId,
-    snapshotId: str(g.snapshotId ?? `${greenId}-snapshot`, 'green.snapshotId', RDS_ID, rdsIdHint).toLowerCase(),
+    snapshotId: greenId || g.snapshotId !== undefined ? str(g.snapshotId ?? `${greenId}-snapshot`, 'green.snapshotId', RDS_ID, rdsIdHint).toLowerCase() : '',
     upgradePath: strList(g.upgradePath, 'green.upgradePath', VERSION, 'is not an engine version like 17 or 17.4'),
     instanceClass: optStr(g.instanceClass, 'green.instanceClass', /^db\.[a-z0-9]+\.[a-z0-9]+$/, 'is not an instance class like db.r6g.large'),
     parameterGroup: optStr(g.parameterGroup, 'green.parameterGroup', /^[a-zA-Z][a-zA-Z0-9.-]{0,254}$/, 'is not a parameter group name'),

@@ -20,18 +20,15 @@ interface Script {
 
 const scripts = new Map<string, Script>();
 
-function script(): Script {
-  const id = Context.current().info.workflowExecution.workflowId;
-  let s = scripts.get(id);
-  if (!s) scripts.set(id, (s = { calls: [], lagBytes: 0 }));
+/** Per workflow id: what the fakes do, and what they were asked. */
+export function scriptFor(workflowId: string): Script {
+  const s = scripts.get(workflowId) ?? { calls: [], lagBytes: 0 };
+  scripts.set(workflowId, s);
   return s;
 }
 
-/** Per workflow id: what the fakes do, and what they were asked. */
-export function scriptFor(workflowId: string): Script {
-  let s = scripts.get(workflowId);
-  if (!s) scripts.set(workflowId, (s = { calls: [], lagBytes: 0 }));
-  return s;
+function script(): Script {
+  return scriptFor(Context.current().info.workflowExecution!.workflowId);
 }
 
 /** Makes the nth call (1 = first) of an activity fail for good. */
