@@ -113,6 +113,8 @@ export async function list(ctx: Context): Promise<Output> {
   return { text, json: rows };
 }
 
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const;
+
 export interface ScheduleSpecArgs {
   /** Local date and time, "YYYY-MM-DD HH:MM". */
   at: string;
@@ -130,9 +132,10 @@ export async function scheduleCreate(ctx: Context, scheduleId: string, file: str
     throw new UsageError(`--time-zone ${JSON.stringify(spec.timeZone)} is not an IANA time zone like Europe/Berlin`);
   }
   const [, year, month, day, hour, minute] = match.map(Number);
+  if (month < 1 || month > 12) throw new UsageError(`--at ${JSON.stringify(spec.at)}: there is no month ${month}`);
   const handle = await ctx.client.schedule.create({
     scheduleId,
-    spec: { calendars: [{ year, month, dayOfMonth: day, hour, minute }], timezone: spec.timeZone },
+    spec: { calendars: [{ year, month: MONTHS[month - 1], dayOfMonth: day, hour, minute }], timezone: spec.timeZone },
     action: {
       type: 'startWorkflow',
       workflowType: blueGreenUpgrade,
