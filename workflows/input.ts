@@ -59,7 +59,7 @@ export class InputErrors extends Error {
   }
 }
 
-const RDS_ID = /^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$/;
+const RDS_ID = /^(?=.{1,63}$)[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$/;
 const SLOT = /^[a-z0-9_]{1,63}$/;
 const VERSION = /^\d+(\.\d+)*$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
