@@ -95,7 +95,8 @@ export async function watch(ctx: Context, workflowId: string, onUpdate: (s: Upgr
 /** Sends a message as an update: the sender learns at once whether it applies, and why not. */
 export async function send(ctx: Context, workflowId: string, message: 'approveCutover' | 'approveRollback' | 'finalize' | 'abort' | 'setStartLsn', arg?: string): Promise<Output> {
   try {
-    const answer = await ctx.client.workflow.getHandle(workflowId).executeUpdate<string, [string?]>(message, { args: arg === undefined ? [] : [arg] });
+    const handle = ctx.client.workflow.getHandle(workflowId);
+    const answer = arg === undefined ? await handle.executeUpdate<string, []>(message) : await handle.executeUpdate<string, [string]>(message, { args: [arg] });
     return { text: answer, json: { workflowId, message, accepted: true, answer } };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);

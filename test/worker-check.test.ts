@@ -1,6 +1,6 @@
 // The foundation's proof: a workflow calls an activity through a real worker on the dev server.
 import os from 'node:os';
-import { createActivities } from '../activities';
+import { createWorkerInfoActivities } from '../activities/worker-info';
 import { workerCheck } from '../workflows';
 import { connectClient, uniqueTaskQueue, withWorker, workflowsPath } from './helpers/temporal';
 
@@ -10,7 +10,7 @@ describe('workerCheck', () => {
     const { client, close } = await connectClient();
     try {
       const info = await withWorker(
-        { taskQueue, workflowsPath, activities: createActivities({ packageVersion: '9.9.9-test' }) },
+        { taskQueue, workflowsPath, activities: createWorkerInfoActivities('9.9.9-test') },
         () => client.workflow.execute(workerCheck, { taskQueue, workflowId: taskQueue }),
       );
       expect(info).toEqual({

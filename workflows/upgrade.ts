@@ -125,7 +125,7 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
     state.blue = { host: blue.host, port: blue.port, engineVersion: blue.engineVersion };
     const targets = await act(QUICK, 'valid upgrade targets of BLUE').validUpgradeTargets({ engineVersion: blue.engineVersion });
     const first = input.green.upgradePath[0];
-    if (!targets.some((t) => t === first || t.split('.')[0] === first)) {
+    if (!targets.some((t: string) => t === first || t.split('.')[0] === first)) {
       throw ApplicationFailure.nonRetryable(
         `green.upgradePath: ${first} is not a valid upgrade target of BLUE's ${blue.engineVersion} (valid: ${targets.join(', ') || 'none'})`,
         'InvalidUpgradeTarget',
@@ -198,7 +198,7 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
 
   async function checks(): Promise<void> {
     step('6 role, publication, wal_level and subscription');
-    await act(QUICK, 'seed 6: checks').runChecks({ blue: blueDb(), green: greenDb(), role: input.replication.user, publication, subscription, subscriptionOn: 'green' });
+    await act(QUICK, 'seed 6: checks').runChecks({ publisher: blueDb(), subscriber: greenDb(), role: input.replication.user, publication, subscription });
     step('7 schema objects of BLUE and GREEN');
     const diff = await act(QUICK, 'seed 7: compare schemas').compareSchemas({ blue: blueDb(), green: greenDb() });
     if (diff.length > 0) {
@@ -388,7 +388,7 @@ async function cutover(state: UpgradeState, input: UpgradeInput, t: CutoverTools
   try {
     await CancellationScope.nonCancellable(async () => {
       t.step('10.2 BLUE users NOLOGIN, sessions terminated');
-      await act(CUTOVER, 'seed 10.2: lock BLUE').lockLogins({ db: t.blueDb(), roles: input.appUsers, terminate: true });
+      await act(CUTOVER, 'seed 10.2: lock BLUE').lockLogins({ db: t.blueDb(), roles: input.appUsers });
       t.step('10.1 waiting for lag 0');
       await act(CUTOVER, 'seed 10.1: wait for lag 0').waitForLag({ db: t.blueDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
       t.step('10.3 drop the subscription on GREEN');
@@ -411,7 +411,7 @@ async function cutover(state: UpgradeState, input: UpgradeInput, t: CutoverTools
       t.step('10.7 sequences from BLUE to GREEN');
       await act(CUTOVER, 'seed 10.7: sync sequences').syncSequences({ source: t.blueDb(), target: t.greenDb() });
       t.step('11 final checks');
-      await act(CUTOVER, 'seed 11: final checks').runChecks({ blue: t.greenDb(), green: t.blueDb(), role: input.replication.user, publication, subscription, subscriptionOn: 'green' });
+      await act(CUTOVER, 'seed 11: final checks').runChecks({ publisher: t.greenDb(), subscriber: t.blueDb(), role: input.replication.user, publication, subscription });
       t.step('12.1 GREEN users LOGIN');
       await act(CUTOVER, 'seed 12.1: open GREEN').unlockLogins({ db: t.greenDb(), roles: input.appUsers });
       status.serving = 'green';
@@ -436,7 +436,7 @@ async function rollback(state: UpgradeState, input: UpgradeInput, t: Omit<Cutove
   try {
     await CancellationScope.nonCancellable(async () => {
       t.step('ROLLBACK 2 GREEN users NOLOGIN, sessions terminated');
-      await act(CUTOVER, 'rollback 2: lock GREEN').lockLogins({ db: t.greenDb(), roles: input.appUsers, terminate: true });
+      await act(CUTOVER, 'rollback 2: lock GREEN').lockLogins({ db: t.greenDb(), roles: input.appUsers });
       await act(CUTOVER, 'rollback 1: wait for lag 0').waitForLag({ db: t.greenDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
       t.step('ROLLBACK 3 drop the subscription on BLUE');
       await act(CUTOVER, 'rollback 3: drop the subscription on BLUE').dropSubscription({ db: t.blueDb(), subscription });

@@ -1,0 +1,51 @@
+// Connections to BLUE and GREEN. Inputs carry a DatabaseRef, whose password is a reference
+// that the activity resolves itself; the password never enters Temporal's history.
+import { Client } from 'pg';
+import { describeSecretRef, type ResolveSecret, type SecretRef } from '../credentials';
+
+export interface DatabaseRef {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: SecretRef;
+}
+
+export interface PostgresDeps {
+  resolveSecret: ResolveSecret;
+}
+
+export type Connect = <T>(db: DatabaseRef, work: (client: Client) => Promise<T>) => Promise<T>;
+
+/** Opens a connection for one piece of work and always closes it. */
+export function connector(deps: PostgresDeps): Connect {
+  return async (db, work) => {
+    const password = await deps.resolveSecret(db.password, db);
+    const client = new Client({
+      host: db.host,
+      port: db.port,
+      database: db.database,
+      user: db.user,
+      password,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'rds-bluegreen',
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (err) {
+      throw new Error(`cannot connect to ${db.user}@${db.host}:${db.port}/${db.database} with the password from ${describeSecretRef(db.password)}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return await work(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+}
+
+/** Every schema that is the user's, not the system's. */
+export const USER_SCHEMA = "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'";
+
+/** Objects the upgrade makes carry this comment, so that compensation drops only its own. */
+export const OURS = 'created by rds-bluegreen';

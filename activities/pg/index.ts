@@ -1,0 +1,23 @@
+// The PostgreSQL activities of the seed's SQL, grouped by what they act on.
+import type { ResolveSecret } from '../credentials';
+import { createPublisherActivities } from './blue';
+import { createCheckActivities } from './checks';
+import { connector } from './connect';
+import { createLoginActivities } from './logins';
+import { createReplicationActivities } from './replication';
+import { createSequenceActivities } from './sequences';
+import { createSubscriberActivities } from './subscription';
+
+export type { DatabaseRef } from './connect';
+
+export function createPostgresActivities(resolveSecret: ResolveSecret) {
+  const connect = connector({ resolveSecret });
+  return {
+    ...createPublisherActivities(connect, resolveSecret),
+    ...createSubscriberActivities(connect, resolveSecret),
+    ...createCheckActivities(connect),
+    ...createReplicationActivities(connect),
+    ...createLoginActivities(connect),
+    ...createSequenceActivities(connect),
+  };
+}

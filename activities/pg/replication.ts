@@ -1,0 +1,72 @@
+// Seed 9 and 10.1: how far the subscriber is behind (from the publisher's slot), how much
+// WAL the slot keeps, waiting for it to catch up, and GREEN's maintenance.
+import { ApplicationFailure } from '@temporalio/common';
+import { whileHeartbeating } from '../heartbeat';
+import { checkSlotName } from './blue';
+import type { Connect, DatabaseRef } from './connect';
+
+export interface Lag {
+  lagBytes: number;
+  retainedWalBytes: number;
+}
+
+const LAG = `select (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint::text as lag,
+                    (pg_current_wal_lsn() - restart_lsn)::bigint::text as retained
+               from pg_replication_slots where slot_name = $1`;
+
+export function createReplicationActivities(connect: Connect) {
+  return {
+    async replicationLag(input: { db: DatabaseRef; slot: string }): Promise<Lag> {
+      checkSlotName(input.slot);
+      return connect(input.db, async (c) => {
+        const { rows } = await c.query<{ lag: string | null; retained: string | null }>(LAG, [input.slot]);
+        if (rows.length === 0) throw ApplicationFailure.nonRetryable(`Slot ${input.slot} does not exist on ${input.db.host}:${input.db.port}`, 'SlotMissing');
+        return { lagBytes: Number(rows[0].lag ?? 0), retainedWalBytes: Number(rows[0].retained ?? 0) };
+      });
+    },
+
+    /**
+     * Seed 10.1's "lag 0", made exact: everything written on the publisher up to now (its
+     * logins are locked) is confirmed by the subscriber. Polls inside the activity, so the
+     * wait adds nothing to the workflow's history.
+     */
+    async waitForLag(input: { db: DatabaseRef; slot: string; maxLagBytes: number; timeoutSeconds: number }): Promise<{ lagBytes: number }> {
+      checkSlotName(input.slot);
+      return connect(input.db, (c) =>
+        whileHeartbeating({ slot: input.slot }, async (signal) => {
+          const target = (await c.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0].lsn;
+          const deadline = Date.now() + input.timeoutSeconds * 1000;
+          for (;;) {
+            const { rows } = await c.query<{ behind: string | null }>(
+              'select ($2::pg_lsn - confirmed_flush_lsn)::bigint::text as behind from pg_replication_slots where slot_name = $1',
+              [input.slot, target],
+            );
+            if (rows.length === 0) throw ApplicationFailure.nonRetryable(`Slot ${input.slot} does not exist on ${input.db.host}:${input.db.port}`, 'SlotMissing');
+            const behind = Math.max(0, Number(rows[0].behind ?? Number.MAX_SAFE_INTEGER));
+            if (behind <= input.maxLagBytes) return { lagBytes: behind };
+            if (Date.now() > deadline || signal.aborted) throw new Error(`the subscriber of slot ${input.slot} is still ${behind} bytes behind after ${input.timeoutSeconds} s`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }),
+      );
+    },
+
+    /** Seed 9.2: ANALYZE for GREEN's planner, and VACUUM (FULL) when asked. */
+    async maintainGreen(input: { db: DatabaseRef; analyze: boolean; vacuum: 'none' | 'vacuum' | 'full' }): Promise<{ ran: string[] }> {
+      return connect(input.db, (c) =>
+        whileHeartbeating({ step: 'maintenance' }, async () => {
+          const ran: string[] = [];
+          if (input.vacuum !== 'none') {
+            await c.query(input.vacuum === 'full' ? 'vacuum full' : 'vacuum');
+            ran.push(input.vacuum === 'full' ? 'VACUUM FULL' : 'VACUUM');
+          }
+          if (input.analyze) {
+            await c.query('analyze');
+            ran.push('ANALYZE');
+          }
+          return { ran };
+        }),
+      );
+    },
+  };
+}
