@@ -28,7 +28,7 @@ const SCHEMA_OBJECTS = `
     from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'm' and ${USER_SCHEMA}
   union all
   -- NOT NULL constraints became catalog rows in PostgreSQL 18; columns cover them already.
-  select 'constraint ' || format('%I.%I', n.nspname, con.conname) || ' (' || con.contype || ') on ' || coalesce(format('%I', cl.relname), 'a type')
+  select 'constraint ' || format('%I.%I', n.nspname, con.conname) || ' (' || con.contype::text || ') on ' || coalesce(format('%I', cl.relname), 'a type')
     from pg_constraint con join pg_namespace n on n.oid = con.connamespace left join pg_class cl on cl.oid = con.conrelid
    where con.contype <> 'n' and ${USER_SCHEMA}
   union all
