@@ -224,11 +224,14 @@ export function createRdsActivities(deps: RdsDeps) {
       const existing = await findInstance(input.greenInstanceId);
       if (!existing) return { deleted: false };
       if (existing.DBInstanceStatus !== 'deleting') {
-        await whileHeartbeating({ step: 'wait-deletable' }, (abortSignal) =>
-          runWaiter(`GREEN instance ${input.greenInstanceId}`, () =>
-            waitUntilDBInstanceAvailable(waitConfig(abortSignal), { DBInstanceIdentifier: input.greenInstanceId }),
-          ),
-        );
+        // A failed restore can be deleted as it is; one under way is waited for first.
+        if (existing.DBInstanceStatus !== 'available' && existing.DBInstanceStatus !== 'failed') {
+          await whileHeartbeating({ step: 'wait-deletable' }, (abortSignal) =>
+            runWaiter(`GREEN instance ${input.greenInstanceId}`, () =>
+              waitUntilDBInstanceAvailable(waitConfig(abortSignal), { DBInstanceIdentifier: input.greenInstanceId }),
+            ),
+          );
+        }
         try {
           await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: input.greenInstanceId, SkipFinalSnapshot: true }));
         } catch (err) {

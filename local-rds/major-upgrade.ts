@@ -45,6 +45,9 @@ export async function upgradeRestoredData(input: UpgradeInput): Promise<void> {
   } finally {
     await stopCluster(oldBin, dataDir);
   }
+  // PostgreSQL 16 lets a role grant only roles it holds with ADMIN OPTION, superuser or not;
+  // 15's dump names grantors that may not: the bootstrap superuser grants them instead.
+  fs.writeFileSync(dumpFile, fs.readFileSync(dumpFile, 'utf8').replace(/^(GRANT [^\n]*?) GRANTED BY [^;\n]+;$/gm, '$1;'));
   const oldData = path.join(work, 'old-data');
   fs.renameSync(dataDir, oldData);
   const newBin = binDirFor(input.toMajor);

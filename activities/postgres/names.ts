@@ -36,7 +36,3 @@ export function checkLoginRoles(value: unknown): string[] {
   return [...new Set(roles)];
 }
 
-export function checkBoolean(value: unknown, what: string): boolean {
-  if (typeof value !== 'boolean') throw invalid(`${what} must be true or false`);
-  return value;
-}
