@@ -1,0 +1,166 @@
+// An upgrade under load on the local stack: the writer keeps committing on whichever side
+// serves, approvals go in as an operator would send them, and at the end BLUE and GREEN
+// are compared. The demo and the end-to-end tests run this.
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { Client } from 'pg';
+import { compare, digest, type Comparison } from '../lib/verify';
+import { statusQuery, type UpgradeStatus } from '../workflows/messages';
+import { blueGreenUpgrade } from '../workflows';
+import type { Stack } from './stack';
+import { Writer, type WriterTarget } from './writer';
+
+export interface UpgradeReport {
+  workflowId: string;
+  outcome: string;
+  phases: Array<{ name: string; durationMs: number }>;
+  writeFreezeMs: number;
+  failedTransactions: number;
+  committedTransactions: number;
+  /** Commits after the last move of traffic: the application went on on the new side. */
+  commitsAfterMove: number;
+  tablesEqual: boolean;
+  sequencesEqual: boolean;
+  rowsMissing: number;
+  countersMatchRows: boolean;
+  differences: string[];
+}
+
+export interface RunOptions {
+  workflowId: string;
+  /** Wait for approvals from an operator instead of sending them. */
+  manual: boolean;
+  /** After cutover, roll back to BLUE instead of finalizing. */
+  rollback: boolean;
+  initialRows: number;
+  log: (line: string) => void;
+}
+
+export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Promise<UpgradeReport> {
+  const { log, workflowId } = options;
+  const { blue } = stack;
+  const master = blue.master;
+  let serving: WriterTarget = blue.app;
+  let green: WriterTarget | undefined;
+  const writer = new Writer(() => serving);
+  writer.start();
+  try {
+    const handle = await stack.client.workflow.start(blueGreenUpgrade, {
+      taskQueue: stack.taskQueue,
+      workflowId,
+      staticSummary: `Upgrade ${blue.instanceId} to ${stack.target17}`,
+      args: [stack.upgradeInput()],
+    });
+    log(`upgrade ${workflowId} started${stack.uiUrl ? `: ${stack.uiUrl}/namespaces/default/workflows/${workflowId}` : ''}`);
+    const cli = `TEMPORAL_ADDRESS=${stack.temporalAddress} npx bluegreen`;
+    let last: UpgradeStatus | undefined;
+    let atMove: Comparison | undefined;
+    let commitsAtMove = 0;
+    const sent = new Set<string>();
+    const send = async (message: 'approveCutover' | 'approveRollback' | 'finalize', command: string) => {
+      if (sent.has(message)) return;
+      sent.add(message);
+      if (options.manual) log(`  waiting for you: ${cli} ${command} ${workflowId}`);
+      else log(`  ${await handle.executeUpdate(message)}`);
+    };
+    for (;;) {
+      const s = await handle.query(statusQuery);
+      if (s.phase !== last?.phase || s.step !== last?.step) log(`  ${s.phase}: ${s.step}${s.lagBytes !== undefined ? ` (lag ${s.lagBytes} B)` : ''}`);
+      last = s;
+      // Traffic follows the serving side, as the operator's redirect would move it. BLUE and
+      // GREEN are compared at that moment, before the application writes on the new side.
+      if (s.serving === 'green' && serving === blue.app) {
+        green ??= await greenEndpoint(stack);
+        atMove = await compareSides(master, blue.app, green);
+        serving = green;
+        commitsAtMove = writer.stats.commits;
+        log('  traffic moved to GREEN');
+      } else if (s.serving === 'blue' && green && serving === green) {
+        atMove = await compareSides(master, blue.app, green);
+        serving = blue.app;
+        commitsAtMove = writer.stats.commits;
+        log('  traffic moved back to BLUE');
+      }
+      if (s.outcome) break;
+      if (s.phase === 'awaitApproval' && s.waitingFor?.what === 'approveCutover') await send('approveCutover', 'approve');
+      // Once writes have gone on on GREEN (and streamed back to BLUE), roll back or stop looking.
+      if (s.phase === 'rollbackWindow' && s.waitingFor?.from === 'operator' && writer.stats.commits - commitsAtMove > 100) {
+        if (options.rollback) await send('approveRollback', 'rollback');
+        else break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The application goes on on the side it moved to.
+    while (writer.stats.commits - commitsAtMove <= 100) await new Promise((r) => setTimeout(r, 100));
+    const stats = await writer.stop();
+    // After a rollback, BLUE takes writes GREEN no longer gets: the sides were compared when
+    // traffic moved back. Else GREEN still streams to BLUE: they are compared now.
+    const tables = options.rollback ? tablesOf(atMove!) : await waitForEqualTables(master, blue.app, green!);
+    const presence = await checkRows(master, serving, stats.ids, options.initialRows);
+    if (!options.rollback) await send('finalize', 'finalize');
+    const result = await handle.result();
+    const status = await handle.query(statusQuery);
+    log(`upgrade ${result.outcome}`);
+    return {
+      workflowId,
+      outcome: result.outcome,
+      phases: status.phases.map((p) => ({ name: p.phase, durationMs: Date.parse(p.endedAt ?? p.startedAt) - Date.parse(p.startedAt) })),
+      writeFreezeMs: stats.longestGapMs,
+      failedTransactions: stats.failures,
+      committedTransactions: stats.commits,
+      commitsAfterMove: stats.commits - commitsAtMove,
+      tablesEqual: tables.tablesEqual,
+      sequencesEqual: atMove?.sequencesEqual ?? false,
+      rowsMissing: presence.missing,
+      countersMatchRows: presence.countersMatch,
+      differences: [...tables.differences, ...(atMove?.differences.filter((d) => d.startsWith('sequence')) ?? [])],
+    };
+  } finally {
+    await writer.stop();
+  }
+}
+
+async function greenEndpoint(stack: Stack): Promise<WriterTarget> {
+  const green = (await stack.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'demo-green' }))).DBInstances![0];
+  return { ...stack.blue.app, host: green.Endpoint!.Address!, port: green.Endpoint!.Port! };
+}
+
+async function connectAs(target: WriterTarget, master: { user: string; password: string }): Promise<Client> {
+  const client = new Client({ ...target, user: master.user, password: master.password });
+  await client.connect();
+  return client;
+}
+
+async function compareSides(master: { user: string; password: string }, blue: WriterTarget, green: WriterTarget): Promise<Comparison> {
+  const [b, g] = await Promise.all([connectAs(blue, master), connectAs(green, master)]);
+  try {
+    return compare(await digest(b), await digest(g));
+  } finally {
+    await Promise.all([b.end(), g.end()]);
+  }
+}
+
+function tablesOf(result: Comparison): Comparison {
+  return { ...result, differences: result.differences.filter((d) => d.startsWith('table')) };
+}
+
+/** Replication is asynchronous: compare until equal, or report the last differences. */
+async function waitForEqualTables(master: { user: string; password: string }, blue: WriterTarget, green: WriterTarget): Promise<Comparison> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const tables = tablesOf(await compareSides(master, blue, green));
+    if (tables.tablesEqual || Date.now() > deadline) return tables;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Every committed row is on the serving side once, and each order bumped its counter once. */
+async function checkRows(master: { user: string; password: string }, side: WriterTarget, ids: number[], initialRows: number): Promise<{ missing: number; countersMatch: boolean }> {
+  const c = await connectAs(side, master);
+  try {
+    const present = await c.query<{ n: string }>('select count(*)::text as n from public.orders where id = any($1::bigint[])', [ids]);
+    const totals = await c.query<{ orders: string; bumps: string }>('select (select count(*) from public.orders)::text as orders, (select sum(n) from public.counters)::text as bumps');
+    return { missing: ids.length - Number(present.rows[0].n), countersMatch: Number(totals.rows[0].orders) - initialRows === Number(totals.rows[0].bumps) };
+  } finally {
+    await c.end();
+  }
+}

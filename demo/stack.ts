@@ -1,0 +1,114 @@
+// The whole local stack for the demo, `npm start` and the end-to-end tests: a Temporal dev
+// server (or one given), the local RDS, a BLUE under it, and a worker with the real
+// activities pointed at the local RDS.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { startLocalRds, type LocalRdsServer } from '../local-rds/server';
+import { startDevServer, stopDevServer, type DevServer } from '../lib/temporal-dev-server';
+import { version } from '../package.json';
+import { awsClients, type AwsClients } from '../worker/clients';
+import { APP_USERS, createSampleBlue, type SampleBlue } from './sample-blue';
+
+export interface StackOptions {
+  dir: string;
+  /** A running Temporal server; without it the stack starts a dev server of its own. */
+  temporalAddress?: string;
+  taskQueue?: string;
+  /** Rows in BLUE's orders table before the upgrade. */
+  rows: number;
+  log: (line: string) => void;
+}
+
+export interface Stack {
+  temporalAddress: string;
+  uiUrl?: string;
+  taskQueue: string;
+  rdsServer: LocalRdsServer;
+  aws: AwsClients;
+  client: TemporalClient;
+  blue: SampleBlue;
+  /** The 17.x this machine can upgrade to, from DescribeDBEngineVersions. */
+  target17: string;
+  /** The input of an upgrade of BLUE to 17, as a user would write it. */
+  upgradeInput(overrides?: Record<string, unknown>): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { log } = options;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => log(`cleanup: ${(err as Error).message}`));
+  };
+  try {
+    let devServer: DevServer | undefined;
+    if (!options.temporalAddress) {
+      log('starting the Temporal dev server...');
+      devServer = await startDevServer({ dbFile: path.join(options.dir, 'temporal.db'), logFile: path.join(options.dir, 'temporal.log') });
+      cleanups.push(() => stopDevServer(devServer!));
+      log(`Temporal UI: ${devServer.uiUrl}`);
+    }
+    const temporalAddress = options.temporalAddress ?? devServer!.address;
+
+    fs.mkdirSync(options.dir, { recursive: true, mode: 0o755 });
+    const rdsServer = await startLocalRds({ dir: path.join(options.dir, 'local-rds'), paceMs: 300 });
+    cleanups.push(() => rdsServer.close());
+    const aws = awsClients({ BLUEGREEN_LOCAL_RDS: rdsServer.endpoint, AWS_REGION: 'us-east-1' });
+    cleanups.push(async () => [aws.rds, aws.logs, aws.secretsManager].forEach((c) => c.destroy()));
+    log(`local RDS: ${rdsServer.endpoint}`);
+
+    // The worker reads passwords from its environment; the workflow input only names them.
+    const secrets = { master: crypto.randomBytes(12).toString('hex'), app: crypto.randomBytes(12).toString('hex'), replication: crypto.randomBytes(12).toString('hex') };
+    process.env.DEMO_MASTER_PASSWORD = secrets.master;
+    process.env.DEMO_REPLICATION_PASSWORD = secrets.replication;
+    log('creating BLUE (PostgreSQL 15) with sample data and application users...');
+    const blue = await createSampleBlue(aws.rds, { instanceId: 'demo-blue', masterPassword: secrets.master, appPassword: secrets.app, rows: options.rows });
+    const activities = createActivities({ packageVersion: version, ...aws, waiterDelay: { minDelay: 1, maxDelay: 1 } });
+    const target17 = (await activities.validUpgradeTargets({ engineVersion: '15' })).find((v) => v.startsWith('17.'))!;
+
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // Installed already by another part of this process.
+    }
+    const taskQueue = options.taskQueue ?? 'rds-bluegreen';
+    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    cleanups.push(() => nativeConnection.close());
+    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities });
+    const workerRun = worker.run();
+    cleanups.push(async () => {
+      worker.shutdown();
+      await workerRun;
+    });
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    cleanups.push(() => connection.close());
+    return {
+      temporalAddress,
+      uiUrl: devServer?.uiUrl,
+      taskQueue,
+      rdsServer,
+      aws,
+      client: new TemporalClient({ connection }),
+      blue,
+      target17,
+      upgradeInput: (overrides = {}) => ({
+        blue: { instanceId: blue.instanceId, database: blue.database, adminUser: blue.master.user, adminPassword: { env: 'DEMO_MASTER_PASSWORD' } },
+        green: { instanceId: 'demo-green', upgradePath: [target17] },
+        replication: { password: { env: 'DEMO_REPLICATION_PASSWORD' } },
+        appUsers: APP_USERS,
+        catchUpLagBytes: 1024 * 1024,
+        pollMinutes: 0.02,
+        ...overrides,
+      }),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
