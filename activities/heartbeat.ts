@@ -7,6 +7,8 @@ const HEARTBEAT_EVERY_MS = 5_000;
 
 /** Runs work while heartbeating details; work receives the activity's cancellation signal. */
 export async function whileHeartbeating<T>(details: unknown, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  // Called outside an activity (a script, a test), there is no one to heartbeat to.
+  if (!inActivity()) return work(new AbortController().signal);
   const context = Context.current();
   context.heartbeat(details);
   const timer = setInterval(() => context.heartbeat(details), HEARTBEAT_EVERY_MS);
@@ -14,6 +16,15 @@ export async function whileHeartbeating<T>(details: unknown, work: (signal: Abor
     return await Promise.race([work(context.cancellationSignal), context.cancelled]);
   } finally {
     clearInterval(timer);
+  }
+}
+
+function inActivity(): boolean {
+  try {
+    Context.current();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -28,8 +28,8 @@ const acts = createPostgresActivities(createSecretResolver({ secretsManager: und
 
 /** Runs an activity twice, as a retry after a crash would, and returns both results. */
 async function twice<A, R>(fn: (input: A) => Promise<R>, input: A): Promise<[R, R]> {
-  const first = await new MockActivityEnvironment().run(fn, input);
-  const second = await new MockActivityEnvironment().run(fn, input);
+  const first = (await new MockActivityEnvironment().run(fn, input)) as R;
+  const second = (await new MockActivityEnvironment().run(fn, input)) as R;
   return [first, second];
 }
 

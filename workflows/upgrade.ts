@@ -22,20 +22,23 @@ import { InputErrors, validateInput, type UpgradeInput } from './input';
 import type { Phase, UpgradeStatus } from './messages';
 import { newState, type Compensation, type UpgradeState } from './state';
 
-// Activity profiles: quick SQL and API calls, and long waits that heartbeat.
+// Activity profiles: quick SQL and API calls, and long waits. All of them heartbeat, so
+// that a worker lost mid-step is noticed within the heartbeat timeout and the step retried.
 const QUICK: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 };
 const LONG_WAIT: ActivityOptions = {
   startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
 };
 // Inside the cutover the application is locked out: retry fast, give up soon, and let the
 // fail-safe reopen BLUE rather than keep everyone waiting.
 const CUTOVER: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 5 },
 };
 

@@ -2,6 +2,7 @@
 // that the activity resolves itself; the password never enters Temporal's history.
 import { Client } from 'pg';
 import { describeSecretRef, type ResolveSecret, type SecretRef } from '../credentials';
+import { whileHeartbeating } from '../heartbeat';
 
 export interface DatabaseRef {
   host: string;
@@ -17,7 +18,11 @@ export interface PostgresDeps {
 
 export type Connect = <T>(db: DatabaseRef, work: (client: Client) => Promise<T>) => Promise<T>;
 
-/** Opens a connection for one piece of work and always closes it. */
+/**
+ * Opens a connection for one piece of work and always closes it. The activity heartbeats
+ * meanwhile: a worker that dies mid-step is noticed within the heartbeat timeout, not at
+ * the end of the step's whole time limit.
+ */
 export function connector(deps: PostgresDeps): Connect {
   return async (db, work) => {
     const password = await deps.resolveSecret(db.password, db);
@@ -37,7 +42,7 @@ export function connector(deps: PostgresDeps): Connect {
       throw new Error(`cannot connect to ${db.user}@${db.host}:${db.port}/${db.database} with the password from ${describeSecretRef(db.password)}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      return await work(client);
+      return await whileHeartbeating({ host: db.host, port: db.port }, () => work(client));
     } finally {
       await client.end().catch(() => undefined);
     }
