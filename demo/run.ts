@@ -33,6 +33,8 @@ export interface RunOptions {
   rollback: boolean;
   initialRows: number;
   log: (line: string) => void;
+  /** Called with each status read: the durability tests kill and restart parts here. */
+  onStatus?: (status: UpgradeStatus) => Promise<void>;
 }
 
 export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Promise<UpgradeReport> {
@@ -41,7 +43,7 @@ export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Pr
   const master = blue.master;
   let serving: WriterTarget = blue.app;
   let green: WriterTarget | undefined;
-  const writer = new Writer(() => serving);
+  const writer = new Writer(() => [serving]);
   writer.start();
   try {
     const handle = await stack.client.workflow.start(blueGreenUpgrade, {
@@ -59,11 +61,29 @@ export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Pr
     const send = async (message: 'approveCutover' | 'approveRollback' | 'finalize', command: string) => {
       if (sent.has(message)) return;
       sent.add(message);
-      if (options.manual) log(`  waiting for you: ${cli} ${command} ${workflowId}`);
-      else log(`  ${await handle.executeUpdate(message)}`);
+      if (options.manual) {
+        log(`  waiting for you: ${cli} ${command} ${workflowId}`);
+        return;
+      }
+      try {
+        log(`  ${await handle.executeUpdate(message)}`);
+      } catch (err) {
+        // Sent again on the next round, as an operator would.
+        sent.delete(message);
+        log(`  ${message} not delivered: ${(err as Error).message.split('\n')[0]}`);
+      }
     };
     for (;;) {
-      const s = await handle.query(statusQuery);
+      let s: UpgradeStatus;
+      try {
+        s = await handle.query(statusQuery);
+      } catch (err) {
+        // No worker or no server for a moment (the durability tests make sure of it): ask again.
+        log(`  status unavailable: ${(err as Error).message.split('\n')[0]}`);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      await options.onStatus?.(s);
       if (s.phase !== last?.phase || s.step !== last?.step) log(`  ${s.phase}: ${s.step}${s.lagBytes !== undefined ? ` (lag ${s.lagBytes} B)` : ''}`);
       last = s;
       // Traffic follows the serving side, as the operator's redirect would move it. BLUE and

@@ -21,12 +21,16 @@ export interface StackOptions {
   /** Rows in BLUE's orders table before the upgrade. */
   rows: number;
   log: (line: string) => void;
+  /** Whether the stack runs a worker in this process; tests that kill workers run their own. */
+  inProcessWorker?: boolean;
 }
 
 export interface Stack {
   temporalAddress: string;
   uiUrl?: string;
   taskQueue: string;
+  /** The environment a worker process needs to serve this stack. */
+  workerEnv: NodeJS.ProcessEnv;
   rdsServer: LocalRdsServer;
   aws: AwsClients;
   client: TemporalClient;
@@ -76,14 +80,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // Installed already by another part of this process.
     }
     const taskQueue = options.taskQueue ?? 'rds-bluegreen';
-    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-    cleanups.push(() => nativeConnection.close());
-    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities });
-    const workerRun = worker.run();
-    cleanups.push(async () => {
-      worker.shutdown();
-      await workerRun;
-    });
+    if (options.inProcessWorker ?? true) {
+      const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+      cleanups.push(() => nativeConnection.close());
+      const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities });
+      const workerRun = worker.run();
+      cleanups.push(async () => {
+        worker.shutdown();
+        await workerRun;
+      });
+    }
 
     const connection = await Connection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
@@ -91,6 +97,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       temporalAddress,
       uiUrl: devServer?.uiUrl,
       taskQueue,
+      workerEnv: {
+        TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        BLUEGREEN_LOCAL_RDS: rdsServer.endpoint,
+        AWS_REGION: 'us-east-1',
+        DEMO_MASTER_PASSWORD: secrets.master,
+        DEMO_REPLICATION_PASSWORD: secrets.replication,
+      },
       rdsServer,
       aws,
       client: new TemporalClient({ connection }),

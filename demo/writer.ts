@@ -36,9 +36,14 @@ export class Writer {
   private lastCommit = 0;
   readonly stats: WriterStats = { commits: 0, failures: 0, longestGapMs: 0, ids: [], bumps: 0, latenciesMs: [] };
 
-  /** target() names the side to write to; it changes when traffic moves. */
+  private choice = 0;
+
+  /**
+   * targets() names where the application may write: the side traffic was moved to, or
+   * several sides, tried in turn after a failure until one takes the writes.
+   */
   constructor(
-    private readonly target: () => WriterTarget,
+    private readonly targets: () => WriterTarget[],
     private readonly intervalMs = 20,
   ) {}
 
@@ -58,7 +63,8 @@ export class Writer {
   private async run(): Promise<void> {
     let connectedTo = '';
     while (this.running) {
-      const target = this.target();
+      const targets = this.targets();
+      const target = targets[this.choice % targets.length];
       const key = `${target.host}:${target.port}`;
       try {
         if (!this.client || key !== connectedTo) {
@@ -86,6 +92,7 @@ export class Writer {
       } catch {
         // Refused logins and terminated sessions during the cutover land here: retry.
         this.stats.failures += 1;
+        this.choice += 1;
         await this.client?.end().catch(() => undefined);
         this.client = undefined;
         await new Promise((r) => setTimeout(r, 50));

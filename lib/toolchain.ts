@@ -16,6 +16,8 @@ export interface Toolchain {
   postgres: PostgresInstall[];
   /** pg_basebackup, pg_dump and psql, which only the system's PostgreSQL ships. */
   clientBinDir: string;
+  /** Debian's Chromium, for the browser test. */
+  chromium: string;
 }
 
 const file = path.resolve(__dirname, '..', '.toolchain.json');

@@ -194,6 +194,21 @@ function checkServer(major, binDir, user) {
   return { major, version, binDir };
 }
 
+// The browser test drives Debian's Chromium with playwright-core; no browser is downloaded.
+function chromium() {
+  const found = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(isExecutable) || which('chromium');
+  if (found) {
+    say(`Chromium: ${found}`);
+    return found;
+  }
+  if (!isRoot || !which('apt-get')) fail("Chromium is missing: install Debian's chromium package (the browser test drives it)");
+  say("Chromium: installing Debian's chromium package for the browser test");
+  run('apt-get', ['update', '-q']);
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!isExecutable('/usr/bin/chromium')) fail('apt-get installed chromium, but /usr/bin/chromium is missing');
+  return '/usr/bin/chromium';
+}
+
 function main() {
   const cache = cacheDir();
   fs.mkdirSync(cache, { recursive: true });
@@ -203,7 +218,7 @@ function main() {
   const user = postgresUser();
   const postgres = [systemPostgres(user), ...EMBEDDED_MAJORS.map((major) => embeddedPostgres(major, cache, user))];
   // Client tools (pg_basebackup, pg_dump, psql) exist only in the system's PostgreSQL.
-  const toolchain = { temporalCli: temporal, postgresUser: user, postgres, clientBinDir: SYSTEM_POSTGRES };
+  const toolchain = { temporalCli: temporal, postgresUser: user, postgres, clientBinDir: SYSTEM_POSTGRES, chromium: chromium() };
   const file = path.join(root, '.toolchain.json');
   const text = `${JSON.stringify(toolchain, null, 2)}\n`;
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);

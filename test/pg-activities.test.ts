@@ -120,7 +120,7 @@ describe('PostgreSQL activities', () => {
     expect(failed.message).toMatch(/publication nope of all tables/);
     expect(await acts.compareSchemas({ blue: blueDb, green: greenDb })).toEqual([]);
     await b.query('alter table "Sales Data"."Orders" add column sneaky int');
-    expect(await acts.compareSchemas({ blue: blueDb, green: greenDb })).toEqual(['only on BLUE:  column "Sales Data"."Orders".sneaky integer null']);
+    expect(await acts.compareSchemas({ blue: blueDb, green: greenDb })).toEqual(['column "Sales Data"."Orders".sneaky: only on BLUE (integer null)']);
     await b.query('alter table "Sales Data"."Orders" drop column sneaky');
   });
 

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { SecretRef } from '../credentials';
 import { OURS, USER_SCHEMA, type Connect, type DatabaseRef } from './connect';
 import type { ResolveSecret } from '../credentials';
+import { scramVerifier } from './scram';
 
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 
@@ -31,11 +32,13 @@ export function createPublisherActivities(connect: Connect, resolveSecret: Resol
           [input.role],
         );
         const { exists, superuser, rds } = rows[0];
+        // Sent as its SCRAM verifier, so that a server logging DDL never logs the password.
+        const secret = c.escapeLiteral(scramVerifier(password) ?? password);
         await c.query('begin');
         if (exists) {
-          await c.query(`alter role ${role} with login password ${c.escapeLiteral(password)}`);
+          await c.query(`alter role ${role} with login password ${secret}`);
         } else {
-          await c.query(`create role ${role} with login password ${c.escapeLiteral(password)}`);
+          await c.query(`create role ${role} with login password ${secret}`);
           await c.query(`comment on role ${role} is ${c.escapeLiteral(OURS)}`);
         }
         if (rds) await c.query(`grant rds_replication to ${role}`);

@@ -5,6 +5,7 @@ import { createCheckActivities } from './checks';
 import { connector } from './connect';
 import { createLoginActivities } from './logins';
 import { createReplicationActivities } from './replication';
+import { createSchemaActivities } from './schema';
 import { createSequenceActivities } from './sequences';
 import { createSubscriberActivities } from './subscription';
 
@@ -16,6 +17,7 @@ export function createPostgresActivities(resolveSecret: ResolveSecret) {
     ...createPublisherActivities(connect, resolveSecret),
     ...createSubscriberActivities(connect, resolveSecret),
     ...createCheckActivities(connect),
+    ...createSchemaActivities(connect),
     ...createReplicationActivities(connect),
     ...createLoginActivities(connect),
     ...createSequenceActivities(connect),

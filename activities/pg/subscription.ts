@@ -109,9 +109,13 @@ export function createSubscriberActivities(connect: Connect, resolveSecret: Reso
       return connect(input.db, async (c) => {
         const deadline = Date.now() + (input.timeoutSeconds ?? 60) * 1000;
         for (;;) {
-          const { rows } = await c.query<{ pid: number | null; received: string | null; errors: string }>(
-            `select s.pid, s.received_lsn::text as received, coalesce(st.apply_error_count, 0)::text as errors
+          // Streaming once the worker has heard from the publisher, or waits in its main loop,
+          // which it reaches only after replication started: an idle publisher may send nothing for a while.
+          const { rows } = await c.query<{ pid: number | null; received: string | null; errors: string; looping: boolean }>(
+            `select s.pid, s.received_lsn::text as received, coalesce(st.apply_error_count, 0)::text as errors,
+                    coalesce(a.wait_event = 'LogicalApplyMain', false) as looping
                from pg_stat_subscription s left join pg_stat_subscription_stats st on st.subid = s.subid
+               left join pg_stat_activity a on a.pid = s.pid
               where s.subname = $1 and s.relid is null`,
             [input.subscription],
           );
@@ -122,7 +126,7 @@ export function createSubscriberActivities(connect: Connect, resolveSecret: Reso
               'ApplyErrors',
             );
           }
-          if (row?.pid && row.received) return { receivedLsn: row.received, applyErrors: 0 };
+          if (row?.pid && (row.received || row.looping)) return { receivedLsn: row.received ?? 'none yet', applyErrors: 0 };
           if (Date.now() > deadline) throw new Error(`subscription ${input.subscription} on ${input.db.host} does not stream yet`);
           await new Promise((r) => setTimeout(r, 250));
         }
