@@ -25,13 +25,19 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-bluegreen-start-'));
   fs.chmodSync(dir, 0o755);
   const log = (line: string) => console.log(line);
-  const server = await startDevServer({
-    dbFile: path.join(dir, 'temporal.db'),
-    logFile: path.join(dir, 'temporal.log'),
-    port: await preferredPort(7233),
-    uiPort: await preferredPort(8233),
-  });
-  const stack = await startStack({ dir, temporalAddress: server.address, rows: 10_000, log });
+  // TEMPORAL_ADDRESS names a server to use (docker-compose's); else a dev server starts here.
+  const given = process.env.TEMPORAL_ADDRESS;
+  const server = given
+    ? undefined
+    : await startDevServer({
+        dbFile: path.join(dir, 'temporal.db'),
+        logFile: path.join(dir, 'temporal.log'),
+        port: await preferredPort(7233),
+        uiPort: await preferredPort(8233),
+      });
+  const address = given ?? server!.address;
+  const uiUrl = process.env.TEMPORAL_UI_URL ?? server?.uiUrl ?? 'http://127.0.0.1:8233';
+  const stack = await startStack({ dir, temporalAddress: address, rows: 10_000, log });
   // The application writes where its login is open: BLUE, or GREEN once it exists and serves.
   let green: WriterTarget | undefined;
   const findGreen = setInterval(() => {
@@ -48,10 +54,10 @@ async function main(): Promise<void> {
   const inputFile = path.join(dir, 'upgrade.json');
   fs.writeFileSync(inputFile, `${JSON.stringify(stack.upgradeInput({ pollMinutes: 0.1 }), null, 2)}\n`);
 
-  const env = `TEMPORAL_ADDRESS=${server.address} TEMPORAL_UI_URL=${server.uiUrl}`;
+  const env = `TEMPORAL_ADDRESS=${address} TEMPORAL_UI_URL=${uiUrl}`;
   console.log(`
 The local stack is up.
-  Temporal UI:  ${server.uiUrl}
+  Temporal UI:  ${uiUrl}
   local RDS:    ${stack.rdsServer.endpoint} (BLUE is demo-blue, PostgreSQL 15, at ${stack.blue.host}:${stack.blue.port})
   worker:       polling task queue ${stack.taskQueue}, with the passwords of BLUE in its environment
   application:  writing about five times a second to whichever side lets it log in
@@ -73,7 +79,7 @@ Ctrl-C stops everything.`);
     clearInterval(findGreen);
     await writer.stop();
     await stack.close();
-    await stopDevServer(server);
+    if (server) await stopDevServer(server);
     fs.rmSync(dir, { recursive: true, force: true });
     process.exit(0);
   };

@@ -42,7 +42,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.headless) args.push('--headless');
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = fs.openSync(options.logFile, 'a');
-  const child = spawn(toolchain().temporalCli, args, { stdio: ['ignore', log, log] });
+  const cli = toolchain().temporalCli;
+  if (!cli) throw new Error('no Temporal CLI: run the setup without skipping temporal-cli, or point TEMPORAL_ADDRESS at a server');
+  const child = spawn(cli, args, { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const exited = new Promise<never>((_, reject) => {
     child.once('exit', (code) => reject(new Error(`the Temporal dev server exited with ${code}; see ${options.logFile}`)));

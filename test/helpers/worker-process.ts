@@ -10,11 +10,18 @@ export class WorkerProcess {
   starts = 0;
   kills = 0;
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  private restarting?: Promise<void>;
+  private stopped = false;
+
+  /** entry: the worker's main file, worker/main.ts unless a test brings its own. */
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly entry = path.join(root, 'worker', 'main.ts'),
+  ) {}
 
   /** Starts a worker and resolves once it polls its task queue. */
   async start(): Promise<void> {
-    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'worker', 'main.ts')], {
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [this.entry], {
       cwd: root,
       env: { ...process.env, ...this.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,6 +37,14 @@ export class WorkerProcess {
       child.stdout!.on('data', onData);
       child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
       child.once('exit', (code) => reject(new Error(`the worker exited with ${code} before polling:\n${output.slice(-2000)}`)));
+    });
+  }
+
+  /** Starts a new worker whenever the running one dies, as a supervisor would. */
+  superviseRestarts(): void {
+    this.child?.once('exit', () => {
+      if (this.stopped) return;
+      this.restarting = this.start().then(() => this.superviseRestarts());
     });
   }
 
@@ -50,6 +65,8 @@ export class WorkerProcess {
 
   /** SIGTERM: the worker finishes what it has in hand and exits. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.restarting?.catch(() => undefined);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));

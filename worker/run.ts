@@ -1,0 +1,36 @@
+// The worker: the workflows and activities on the task queue until SIGINT or SIGTERM, when
+// it finishes the tasks in hand and returns. Interceptors are for tests that need them.
+import { NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { version } from '../package.json';
+import { awsClients } from './clients';
+import { temporalSettings } from './config';
+
+export async function runWorker(options: { interceptors?: WorkerInterceptors } = {}): Promise<void> {
+  const settings = temporalSettings();
+  const aws = awsClients();
+  const connection = await NativeConnection.connect(settings.connectionOptions);
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({
+        packageVersion: version,
+        ...aws,
+        // The local RDS changes state in seconds; AWS in minutes.
+        waiterDelay: aws.local ? { minDelay: 1, maxDelay: 2 } : undefined,
+      }),
+      interceptors: options.interceptors,
+    });
+    console.log(`worker: polling task queue ${settings.taskQueue} on ${settings.connectionOptions.address} (namespace ${settings.namespace})`);
+    // The SDK shuts the worker down gracefully on SIGINT and SIGTERM.
+    await worker.run();
+  } finally {
+    await connection.close();
+    aws.rds.destroy();
+    aws.logs.destroy();
+    aws.secretsManager.destroy();
+  }
+}
