@@ -3,13 +3,12 @@
 // schemas with is_called false, and real logical replication both ways.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Client } from 'pg';
 import { createPostgresActivities, type DatabaseRef } from '../activities/pg';
 import { createSecretResolver } from '../activities/credentials';
 import { toolchain } from '../lib/toolchain';
 import { compare, digest } from '../lib/verify';
+import { failure, twice } from './helpers/activity';
 import { startTestCluster, type TestCluster } from './helpers/postgres';
 
 const ROLE = 'rep "user"';
@@ -25,22 +24,6 @@ let g: Client;
 let blueDb: DatabaseRef;
 let greenDb: DatabaseRef;
 const acts = createPostgresActivities(createSecretResolver({ secretsManager: undefined as never, region: 'us-east-1' }));
-
-/** Runs an activity twice, as a retry after a crash would, and returns both results. */
-async function twice<A, R>(fn: (input: A) => Promise<R>, input: A): Promise<[R, R]> {
-  const first = (await new MockActivityEnvironment().run(fn, input)) as R;
-  const second = (await new MockActivityEnvironment().run(fn, input)) as R;
-  return [first, second];
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 const SCHEMA = `
   create schema "Sales Data";

@@ -2,31 +2,19 @@
 // would run it: the second run must find the work done and do nothing again.
 import fs from 'node:fs';
 import { CreateDBInstanceCommand, DescribeDBSnapshotsCommand, waitUntilDBInstanceAvailable } from '@aws-sdk/client-rds';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
 import { createLogsActivities } from '../activities/logs';
 import { createRdsActivities } from '../activities/rds';
 import { currentLogFile } from '../local-rds/log-files';
+import { failure, run } from './helpers/activity';
 import { FAST_WAIT, startTestRds, type TestRds } from './helpers/local-rds';
 
 let t: TestRds;
 let rdsActs: ReturnType<typeof createRdsActivities>;
 let logActs: ReturnType<typeof createLogsActivities>;
 const commands: string[] = [];
-
-async function run<A, R>(fn: (input: A) => Promise<R>, input: A, info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {}): Promise<R> {
-  return new MockActivityEnvironment(info).run(fn, input);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 beforeAll(async () => {
   t = await startTestRds({ paceMs: 200 });

@@ -2,7 +2,8 @@
 // whatever the versions record differently; DDL on one side shows as readable lines.
 import type { Client } from 'pg';
 import { normalizeExpression } from '../activities/pg/schema';
-import { copyDatabase, dbRef, postgresActivities, twice } from './helpers/pg-activities';
+import { twice } from './helpers/activity';
+import { copyDatabase, dbRef, postgresActivities } from './helpers/pg-activities';
 import { startTestCluster, type TestCluster } from './helpers/postgres';
 
 const acts = postgresActivities();

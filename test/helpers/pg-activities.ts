@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createPostgresActivities, type DatabaseRef } from '../../activities/pg';
 import { toolchain } from '../../lib/toolchain';
 import type { TestCluster } from './postgres';
@@ -26,27 +25,6 @@ export function dbRef(cluster: TestCluster, database: string, user = cluster.use
   const env = `PG_ACTIVITY_TEST_PW_${process.pid}_${++envCount}`;
   process.env[env] = password;
   return { host: cluster.host, port: cluster.port, database, user, password: { env } };
-}
-
-/** Runs an activity as the worker would, with an activity context (heartbeats, cancellation). */
-export async function run<A, R>(fn: (input: A) => Promise<R>, input: A): Promise<R> {
-  return (await new MockActivityEnvironment().run(fn, input)) as R;
-}
-
-/** Runs an activity twice in a row, as a retry after a crash would; returns both results. */
-export async function twice<A, R>(fn: (input: A) => Promise<R>, input: A): Promise<[R, R]> {
-  const first = await run(fn, input);
-  const second = await run(fn, input);
-  return [first, second];
-}
-
-export async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 /**
