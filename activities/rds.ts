@@ -210,6 +210,14 @@ export function createRdsActivities(deps: RdsDeps) {
       return instanceInfo(instance);
     },
 
+    /** Preflight: GREEN's identifier and the snapshot's name must be free; what is taken, said. */
+    async namesFree(input: { greenInstanceId: string; snapshotId: string }): Promise<string[]> {
+      const problems: string[] = [];
+      if (await findInstance(input.greenInstanceId)) problems.push(`an instance ${input.greenInstanceId} exists already: choose another green.instanceId`);
+      if (await findSnapshot(input.snapshotId)) problems.push(`a snapshot ${input.snapshotId} exists already: choose another green.snapshotId, or delete it`);
+      return problems;
+    },
+
     /** The versions the given one can be upgraded to, from DescribeDBEngineVersions. */
     async validUpgradeTargets(input: { engineVersion: string }): Promise<string[]> {
       const out = await rds.send(new DescribeDBEngineVersionsCommand({ Engine: 'postgres', EngineVersion: input.engineVersion }));

@@ -74,7 +74,7 @@ async function waitFor(handle: WorkflowHandle, predicate: (s: UpgradeStatus) => 
 }
 
 const SEED_ORDER = [
-  'describeInstance', 'validUpgradeTargets',
+  'describeInstance', 'validUpgradeTargets', 'preflightBlue', 'namesFree',
   'createReplicationRole', 'createPublication', 'createReplicationSlot',
   'snapshotBlue', 'upgradeSnapshot', 'restoreGreen',
   'lockLogins', 'createSubscription',
@@ -96,6 +96,7 @@ describe('blueGreenUpgrade', () => {
     expect(waiting.phase).toBe('awaitApproval');
     expect(waiting.waitingFor?.from).toBe('operator');
     expect(waiting.startLsn).toBe('0/200DC61');
+    expect(waiting.warnings).toEqual([expect.stringMatching(/event trigger "audit"/)]);
     expect(await handle.executeUpdate('approveCutover')).toBe('cutover approved');
     await waitFor(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
     expect(await handle.executeUpdate('finalize')).toBe('finalize approved');
@@ -178,6 +179,14 @@ describe('blueGreenUpgrade', () => {
     expect(advance.input.lsn).toBe('2/0');
     await handle.executeUpdate('abort', { args: ['test over'] });
     expect((await handle.result()).outcome).toBe('aborted');
+  });
+
+  it('stops at preflight, before any change, listing every problem found', async () => {
+    const handle = await start({}, (id) => (scriptFor(id).preflightErrors = ['table public.t has no primary key', 'the login role "x" does not exist']));
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause!.message).toMatch(/Preflight found 2 problems; nothing was changed:\n- table public.t has no primary key\n- the login role "x" does not exist/);
+    expect(callNames(handle.workflowId)).toEqual(['describeInstance', 'validUpgradeTargets', 'preflightBlue', 'namesFree']);
   });
 
   it('refuses invalid input before doing anything, naming every bad field', async () => {

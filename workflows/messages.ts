@@ -47,6 +47,8 @@ export interface UpgradeStatus {
   refused: Array<{ message: string; reason: string; at: string }>;
   /** Approvals received and held until their moment comes. */
   held: string[];
+  /** What preflight found worth knowing that does not stop the upgrade. */
+  warnings?: string[];
   outcome?: 'finalized' | 'rolledBack' | 'aborted' | 'failed';
 }
 

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   ContinueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   sleep,
@@ -133,6 +134,22 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
         `green.upgradePath: ${first} is not a valid upgrade target of BLUE's ${blue.engineVersion} (valid: ${targets.join(', ') || 'none'})`,
         'InvalidUpgradeTarget',
       );
+    }
+    // Added after the first stored histories: upgrades started before it replay without it.
+    if (patched('preflight-findings')) {
+      step('BLUE ready for logical replication, names free');
+      const findings = await act(QUICK, 'preflight on BLUE').preflightBlue({
+        db: blueDb(),
+        slot: input.replication.slot,
+        publication: input.replication.publication,
+        appUsers: input.appUsers,
+      });
+      const taken = await act(QUICK, 'GREEN and snapshot names free').namesFree({ greenInstanceId: input.green.instanceId, snapshotId: input.green.snapshotId });
+      status.warnings = findings.warnings;
+      const errors = [...findings.errors, ...taken];
+      if (errors.length > 0) {
+        throw ApplicationFailure.nonRetryable(`Preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was changed:\n- ${errors.join('\n- ')}`, 'PreflightFailed', errors);
+      }
     }
   }
 

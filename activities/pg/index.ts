@@ -4,6 +4,7 @@ import { createPublisherActivities } from './blue';
 import { createCheckActivities } from './checks';
 import { connector } from './connect';
 import { createLoginActivities } from './logins';
+import { createPreflightActivities } from './preflight';
 import { createReplicationActivities } from './replication';
 import { createSchemaActivities } from './schema';
 import { createSequenceActivities } from './sequences';
@@ -21,5 +22,6 @@ export function createPostgresActivities(resolveSecret: ResolveSecret) {
     ...createReplicationActivities(connect),
     ...createLoginActivities(connect),
     ...createSequenceActivities(connect),
+    ...createPreflightActivities(connect),
   };
 }

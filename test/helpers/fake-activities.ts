@@ -16,6 +16,7 @@ interface Script {
   holdAt?: { name: string; reached: () => void; release: Promise<void> };
   lagBytes: number;
   startLsnFailure?: string;
+  preflightErrors?: string[];
 }
 
 const scripts = new Map<string, Script>();
@@ -53,6 +54,8 @@ export function callNames(workflowId: string): string[] {
 const ANSWERS: Record<string, (input: Record<string, unknown>, s: Script) => unknown> = {
   describeInstance: (i) => ({ instanceId: i.instanceId, status: 'available', engineVersion: '15.20', host: '127.0.0.1', port: 6001, enabledCloudwatchLogsExports: [] }),
   validUpgradeTargets: () => ['16.14', '17.10', '18.4'],
+  preflightBlue: (_i, s) => ({ errors: s.preflightErrors ?? [], warnings: ['event trigger "audit" fires on ddl_command_end: DDL it runs on BLUE breaks replication to GREEN'] }),
+  namesFree: () => [],
   snapshotBlue: (i) => ({ snapshotId: i.snapshotId, blueInstanceId: i.blueInstanceId, engineVersion: '15.20', status: 'available' }),
   upgradeSnapshot: (i) => ({ snapshotId: i.snapshotId, blueInstanceId: 'blue', engineVersion: (i.upgradePath as string[]).at(-1), status: 'available' }),
   restoreGreen: (i) => ({
@@ -78,7 +81,7 @@ const ANSWERS: Record<string, (input: Record<string, unknown>, s: Script) => unk
 };
 
 const NAMES = [
-  'describeInstance', 'validUpgradeTargets', 'snapshotBlue', 'upgradeSnapshot', 'restoreGreen', 'deleteGreen', 'deleteSnapshot',
+  'describeInstance', 'validUpgradeTargets', 'preflightBlue', 'namesFree', 'snapshotBlue', 'upgradeSnapshot', 'restoreGreen', 'deleteGreen', 'deleteSnapshot',
   'findStartLsn', 'createReplicationRole', 'dropReplicationRole', 'createPublication', 'dropPublication', 'createReplicationSlot',
   'dropReplicationSlot', 'createSubscription', 'advanceOrigin', 'enableSubscription', 'checkSubscriptionStreaming', 'dropSubscription',
   'runChecks', 'compareSchemas', 'replicationLag', 'waitForLag', 'maintainGreen', 'lockLogins', 'unlockLogins', 'syncSequences',

@@ -19,6 +19,8 @@ export interface TestCluster {
   dir: string;
   logFile: string;
   connect(database?: string, user?: string, password?: string): Promise<Client>;
+  /** Restarts the server, e.g. after ALTER SYSTEM of a setting that needs it. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,10 @@ export async function startTestCluster(major: number): Promise<TestCluster> {
       const client = new Client({ host: '127.0.0.1', port, database, user, password: pw });
       await client.connect();
       return client;
+    },
+    async restart() {
+      await stopCluster(binDir, dataDir);
+      await startCluster({ binDir, dataDir, port, logFile });
     },
     async stop() {
       await stopCluster(binDir, dataDir);
