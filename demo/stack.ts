@@ -86,7 +86,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities });
       const workerRun = worker.run();
       cleanups.push(async () => {
-        worker.shutdown();
+        // Ctrl-C reaches the worker too: the SDK stops it on SIGINT by itself.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun;
       });
     }
