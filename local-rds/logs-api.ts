@@ -1,24 +1,13 @@
 // CloudWatch Logs' JSON protocol for the log groups RDS exports to:
 // /aws/rds/instance/<id>/postgresql, one stream named after the instance.
+import { handleJson, JsonApiError, type JsonActions, type JsonParams as Params } from './json-api';
 import { logEvents, type LogEvent } from './log-files';
 import type { LocalRds } from './service';
-
-type Params = Record<string, unknown>;
-
-export class LogsApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LogsApiError';
-  }
-}
 
 const GROUP = /^\/aws\/rds\/instance\/([^/]+)\/postgresql$/;
 const MAX_EVENTS = 10_000;
 
-const ACTIONS: Record<string, (rds: LocalRds, p: Params) => Record<string, unknown>> = {
+const ACTIONS: JsonActions = {
   FilterLogEvents: (rds, p) => {
     const { id, events } = group(rds, p);
     const streams = optionalStrings(p, 'logStreamNames');
@@ -38,7 +27,7 @@ const ACTIONS: Record<string, (rds: LocalRds, p: Params) => Record<string, unkno
   GetLogEvents: (rds, p) => {
     const { id, events } = group(rds, p);
     const stream = optionalString(p, 'logStreamName');
-    if (stream !== id) throw new LogsApiError('ResourceNotFoundException', `The specified log stream does not exist: ${String(stream)}.`);
+    if (stream !== id) throw new JsonApiError('ResourceNotFoundException', `The specified log stream does not exist: ${String(stream)}.`);
     const selected = inTimeRange(events, p);
     const limit = limitOf(p, MAX_EVENTS);
     const token = optionalString(p, 'nextToken');
@@ -46,7 +35,7 @@ const ACTIONS: Record<string, (rds: LocalRds, p: Params) => Record<string, unkno
     let from: number;
     if (token?.startsWith('f/')) from = tokenIndex(token, 'f');
     else if (token?.startsWith('b/')) from = Math.max(0, tokenIndex(token, 'b') - limit);
-    else if (token !== undefined) throw new LogsApiError('InvalidParameterException', `The nextToken ${token} was not returned by this API.`);
+    else if (token !== undefined) throw new JsonApiError('InvalidParameterException', `The nextToken ${token} was not returned by this API.`);
     else from = p.startFromHead === true ? 0 : Math.max(0, selected.length - limit);
     const to = token?.startsWith('b/') ? tokenIndex(token, 'b') : Math.min(selected.length, from + limit);
     return {
@@ -59,7 +48,7 @@ const ACTIONS: Record<string, (rds: LocalRds, p: Params) => Record<string, unkno
     const { id, events } = group(rds, p);
     const prefix = optionalString(p, 'logStreamNamePrefix');
     if (prefix !== undefined && p.orderBy === 'LastEventTime') {
-      throw new LogsApiError('InvalidParameterException', 'Cannot order by LastEventTime with a logStreamNamePrefix.');
+      throw new JsonApiError('InvalidParameterException', 'Cannot order by LastEventTime with a logStreamNamePrefix.');
     }
     const listed = prefix === undefined || id.startsWith(prefix);
     return {
@@ -81,24 +70,7 @@ const ACTIONS: Record<string, (rds: LocalRds, p: Params) => Record<string, unkno
 };
 
 export function handleLogsJson(rds: LocalRds, target: string, body: string): { status: number; body: string } {
-  try {
-    const action = target.replace(/^Logs_20140328\./, '');
-    const handler = ACTIONS[action];
-    if (!handler) throw new LogsApiError('UnknownOperationException', `The local RDS serves CloudWatch Logs ${Object.keys(ACTIONS).join(', ')}, not ${target}.`);
-    let params: unknown;
-    try {
-      params = JSON.parse(body || '{}');
-    } catch {
-      throw new LogsApiError('SerializationException', 'The request body is not valid JSON.');
-    }
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-      throw new LogsApiError('SerializationException', 'The request body must be a JSON object.');
-    }
-    return { status: 200, body: JSON.stringify(handler(rds, params as Params)) };
-  } catch (err) {
-    const error = err instanceof LogsApiError ? err : new LogsApiError('ServiceUnavailableException', (err as Error).message);
-    return { status: err instanceof LogsApiError ? 400 : 500, body: JSON.stringify({ __type: error.type, message: error.message }) };
-  }
+  return handleJson({ name: 'CloudWatch Logs', targetPrefix: 'Logs_20140328.', internalError: 'ServiceUnavailableException', actions: ACTIONS }, rds, target, body);
 }
 
 /** The instance behind a log group, and its events; only exported groups exist. */
@@ -108,7 +80,7 @@ function group(rds: LocalRds, p: Params): { id: string; events: LogEvent[] } {
   const id = match?.[1];
   const instance = id === undefined ? undefined : rds.describeInstances().find((i) => i.id === id);
   if (!instance || !instance.enabledCloudwatchLogsExports.includes('postgresql')) {
-    throw new LogsApiError('ResourceNotFoundException', `The specified log group does not exist: ${String(name)}.`);
+    throw new JsonApiError('ResourceNotFoundException', `The specified log group does not exist: ${String(name)}.`);
   }
   return { id: instance.id, events: logEvents(rds.logDir(instance.id)) };
 }
@@ -123,7 +95,7 @@ function inTimeRange(events: LogEvent[], p: Params): LogEvent[] {
 // and ?term alternatives of which one must appear. JSON and metric patterns are refused.
 function compilePattern(pattern: string | undefined): (message: string) => boolean {
   if (pattern === undefined || pattern.trim() === '') return () => true;
-  if (/^\s*[{[]/.test(pattern)) throw new LogsApiError('InvalidParameterException', 'The local RDS supports terms, "quoted phrases" and ?alternatives in filterPattern, not JSON or space-delimited patterns.');
+  if (/^\s*[{[]/.test(pattern)) throw new JsonApiError('InvalidParameterException', 'The local RDS supports terms, "quoted phrases" and ?alternatives in filterPattern, not JSON or space-delimited patterns.');
   const terms = [...pattern.matchAll(/(\?)?(?:"([^"]*)"|(\S+))/g)].map((m) => ({ optional: m[1] === '?', text: m[2] ?? m[3] }));
   const all = terms.filter((t) => !t.optional);
   const any = terms.filter((t) => t.optional);
@@ -133,33 +105,33 @@ function compilePattern(pattern: string | undefined): (message: string) => boole
 function tokenIndex(token: string | undefined, kind: string): number {
   if (token === undefined) return 0;
   const match = new RegExp(`^${kind}/(\\d+)$`).exec(token);
-  if (!match) throw new LogsApiError('InvalidParameterException', `The nextToken ${token} was not returned by this API.`);
+  if (!match) throw new JsonApiError('InvalidParameterException', `The nextToken ${token} was not returned by this API.`);
   return Number(match[1]);
 }
 
 function limitOf(p: Params, max: number): number {
   const limit = optionalNumber(p, 'limit') ?? max;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new LogsApiError('InvalidParameterException', `limit must be from 1 to ${max}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new JsonApiError('InvalidParameterException', `limit must be from 1 to ${max}.`);
   return limit;
 }
 
 function optionalString(p: Params, name: string): string | undefined {
   const value = p[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new LogsApiError('InvalidParameterException', `${name} must be a string.`);
+  if (typeof value !== 'string') throw new JsonApiError('InvalidParameterException', `${name} must be a string.`);
   return value;
 }
 
 function optionalNumber(p: Params, name: string): number | undefined {
   const value = p[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number') throw new LogsApiError('InvalidParameterException', `${name} must be a number.`);
+  if (typeof value !== 'number') throw new JsonApiError('InvalidParameterException', `${name} must be a number.`);
   return value;
 }
 
 function optionalStrings(p: Params, name: string): string[] | undefined {
   const value = p[name];
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new LogsApiError('InvalidParameterException', `${name} must be a list of strings.`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new JsonApiError('InvalidParameterException', `${name} must be a list of strings.`);
   return value;
 }

@@ -1,34 +1,23 @@
 // Secrets Manager's JSON protocol, the little of it that credential references need:
 // create, read and delete a secret string. Secrets stay in the state file (mode 0600).
 import crypto from 'node:crypto';
+import { handleJson, JsonApiError, type JsonActions, type JsonParams as Params } from './json-api';
 import type { LocalRds } from './service';
-
-type Params = Record<string, unknown>;
-
-class SecretsApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SecretsApiError';
-  }
-}
 
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 function text(p: Params, name: string): string {
   const value = p[name];
-  if (typeof value !== 'string' || value === '') throw new SecretsApiError('InvalidParameterException', `${name} is required and must be a string.`);
+  if (typeof value !== 'string' || value === '') throw new JsonApiError('InvalidParameterException', `${name} is required and must be a string.`);
   return value;
 }
 
-const ACTIONS: Record<string, (rds: LocalRds, p: Params) => Record<string, unknown>> = {
+const ACTIONS: JsonActions = {
   CreateSecret: (rds, p) => {
     const name = text(p, 'Name');
-    if (!NAME.test(name)) throw new SecretsApiError('InvalidParameterException', `Name ${JSON.stringify(name)} may contain only letters, digits and /_+=.@-`);
+    if (!NAME.test(name)) throw new JsonApiError('InvalidParameterException', `Name ${JSON.stringify(name)} may contain only letters, digits and /_+=.@-`);
     const secrets = rds.secrets();
-    if (secrets[name]) throw new SecretsApiError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    if (secrets[name]) throw new JsonApiError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     const arn = `arn:aws:secretsmanager:${rds.region}:000000000000:secret:${name}-${crypto.randomBytes(3).toString('hex')}`;
     secrets[name] = { arn, value: text(p, 'SecretString'), createdAt: Date.now() };
     rds.saveSecrets();
@@ -48,25 +37,10 @@ const ACTIONS: Record<string, (rds: LocalRds, p: Params) => Record<string, unkno
 
 function find(rds: LocalRds, id: string) {
   const entry = Object.entries(rds.secrets()).find(([name, s]) => name === id || s.arn === id);
-  if (!entry) throw new SecretsApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+  if (!entry) throw new JsonApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
   return entry;
 }
 
 export function handleSecretsJson(rds: LocalRds, target: string, body: string): { status: number; body: string } {
-  try {
-    const action = target.replace(/^secretsmanager\./, '');
-    const handler = ACTIONS[action];
-    if (!handler) throw new SecretsApiError('UnknownOperationException', `The local RDS serves Secrets Manager ${Object.keys(ACTIONS).join(', ')}, not ${target}.`);
-    let params: unknown;
-    try {
-      params = JSON.parse(body || '{}');
-    } catch {
-      throw new SecretsApiError('SerializationException', 'The request body is not valid JSON.');
-    }
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new SecretsApiError('SerializationException', 'The request body must be a JSON object.');
-    return { status: 200, body: JSON.stringify(handler(rds, params as Params)) };
-  } catch (err) {
-    if (!(err instanceof SecretsApiError)) return { status: 500, body: JSON.stringify({ __type: 'InternalServiceError', message: (err as Error).message }) };
-    return { status: 400, body: JSON.stringify({ __type: err.type, message: err.message }) };
-  }
+  return handleJson({ name: 'Secrets Manager', targetPrefix: 'secretsmanager.', internalError: 'InternalServiceError', actions: ACTIONS }, rds, target, body);
 }

@@ -2,9 +2,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { RDSClient } from '@aws-sdk/client-rds';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import { startLocalRds, type LocalRdsServer } from '../../local-rds/server';
+import { awsClients } from '../../worker/clients';
 
 export interface TestRds {
   server: LocalRdsServer;
@@ -16,16 +17,13 @@ export interface TestRds {
 
 export const TEST_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-export function sdkClients(endpoint: string): { rds: RDSClient; logs: CloudWatchLogsClient } {
-  const config = { endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS };
-  return { rds: new RDSClient(config), logs: new CloudWatchLogsClient(config) };
-}
-
 export async function startTestRds(options: { dir?: string; paceMs?: number } = {}): Promise<TestRds> {
   const base = process.env.RDS_BLUEGREEN_TEST_DIR || os.tmpdir();
   const dir = options.dir ?? fs.mkdtempSync(path.join(base, 'local-rds-'));
   const server = await startLocalRds({ dir, paceMs: options.paceMs ?? 300 });
-  const { rds, logs } = sdkClients(server.endpoint);
+  // The same clients the worker makes when pointed at a local RDS.
+  const { rds, logs, secretsManager } = awsClients({ BLUEGREEN_LOCAL_RDS: server.endpoint, AWS_REGION: 'us-east-1' });
+  secretsManager.destroy();
   return {
     server,
     dir,
