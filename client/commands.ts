@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
-import { InputErrors, validateInput } from '../workflows/input';
+import { InputErrors, validateInput, type UpgradeInput } from '../workflows/input';
 import { statusQuery, type UpgradeStatus } from '../workflows/messages';
 import { blueGreenUpgrade } from '../workflows';
 import type { TemporalSettings } from '../worker/config';
@@ -27,8 +27,15 @@ export interface Context {
   settings: TemporalSettings;
 }
 
+export interface CheckedInput {
+  file: string;
+  /** As written: the workflow gets it so, and fills in its defaults itself. */
+  raw: unknown;
+  input: UpgradeInput;
+}
+
 /** Reads a JSON or YAML input file and checks it as the workflow will, before anything starts. */
-export function readInput(file: string): unknown {
+export function readInput(file: string): CheckedInput {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -42,32 +49,29 @@ export function readInput(file: string): unknown {
     throw new UsageError(`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
   }
   try {
-    validateInput(raw);
+    return { file, raw, input: validateInput(raw) };
   } catch (err) {
     if (err instanceof InputErrors) throw new UsageError(`${path.basename(file)}: ${err.problems.join('; ')}`);
     throw err;
   }
-  return raw;
 }
 
 function workflowLink(ctx: Context, workflowId: string): string {
   return `${ctx.settings.uiUrl}/namespaces/${encodeURIComponent(ctx.settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
-function summary(raw: unknown): string {
-  const input = validateInput(raw);
+function summary(input: UpgradeInput): string {
   return `Upgrade ${input.blue.instanceId} to ${input.green.upgradePath.at(-1)} as ${input.green.instanceId}`;
 }
 
-export async function start(ctx: Context, file: string, workflowId?: string): Promise<Output> {
-  const raw = readInput(file);
-  const input = validateInput(raw);
+export async function start(ctx: Context, checked: CheckedInput, workflowId?: string): Promise<Output> {
+  const { raw, input } = checked;
   const id = workflowId ?? `bluegreen-${input.blue.instanceId}-to-${input.green.instanceId}`;
   const handle = await ctx.client.workflow.start(blueGreenUpgrade, {
     taskQueue: ctx.settings.taskQueue,
     workflowId: id,
     args: [raw],
-    staticSummary: summary(raw),
+    staticSummary: summary(input),
     staticDetails: `BLUE ${input.blue.instanceId} → GREEN ${input.green.instanceId} (${input.green.upgradePath.join(' → ')})`,
   });
   const link = workflowLink(ctx, id);
@@ -123,8 +127,7 @@ export interface ScheduleSpecArgs {
 }
 
 /** A Temporal Schedule that starts the upgrade once, at a calendar time in a time zone. */
-export async function scheduleCreate(ctx: Context, scheduleId: string, file: string, spec: ScheduleSpecArgs): Promise<Output> {
-  const raw = readInput(file);
+export async function scheduleCreate(ctx: Context, scheduleId: string, checked: CheckedInput, spec: ScheduleSpecArgs): Promise<Output> {
   const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})$/.exec(spec.at);
   if (!match) throw new UsageError(`--at ${JSON.stringify(spec.at)}: write the local time as "YYYY-MM-DD HH:MM"`);
   try {
@@ -142,8 +145,8 @@ export async function scheduleCreate(ctx: Context, scheduleId: string, file: str
       workflowType: blueGreenUpgrade,
       workflowId: scheduleId,
       taskQueue: ctx.settings.taskQueue,
-      args: [raw],
-      staticSummary: summary(raw),
+      args: [checked.raw],
+      staticSummary: summary(checked.input),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
     // The upgrade runs once; the schedule stays for the record until deleted.

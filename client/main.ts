@@ -74,8 +74,10 @@ export async function main(argv: string[], out: (text: string) => void = console
     return 0;
   }
   // Check files before connecting: bad input never needs a server to be reported.
-  if (command === 'start') commands.readInput(need(args[0], 'the input file', 'start'));
-  if (command === 'schedule' && args[0] === 'create') commands.readInput(need(args[2], 'the input file', 'schedule create'));
+  const checked =
+    command === 'start' ? commands.readInput(need(args[0], 'the input file', 'start'))
+    : command === 'schedule' && args[0] === 'create' ? commands.readInput(need(args[2], 'the input file', 'schedule create'))
+    : undefined;
 
   const settings = temporalSettings();
   const connection = await Connection.connect(settings.connectionOptions);
@@ -84,7 +86,7 @@ export async function main(argv: string[], out: (text: string) => void = console
     const print = (o: commands.Output) => out(values.json ? JSON.stringify(o.json, null, 2) : o.text);
     switch (command) {
       case 'start':
-        print(await commands.start(ctx, args[0], values.id));
+        print(await commands.start(ctx, checked!, values.id));
         break;
       case 'status': {
         const id = need(args[0], 'the workflow id', 'status');
@@ -117,10 +119,10 @@ export async function main(argv: string[], out: (text: string) => void = console
         print(await commands.list(ctx));
         break;
       case 'schedule': {
-        const [sub, scheduleId, file] = args;
+        const [sub, scheduleId] = args;
         if (sub === 'create') {
           print(
-            await commands.scheduleCreate(ctx, need(scheduleId, 'the schedule id', 'schedule create'), file, {
+            await commands.scheduleCreate(ctx, need(scheduleId, 'the schedule id', 'schedule create'), checked!, {
               at: need(values.at, '--at "YYYY-MM-DD HH:MM"', 'schedule create'),
               timeZone: need(values['time-zone'], '--time-zone', 'schedule create'),
             }),

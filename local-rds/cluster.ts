@@ -152,8 +152,3 @@ export function isRunning(dataDir: string): boolean {
     return false;
   }
 }
-
-/** The major version a data directory was made by. */
-export function dataDirMajor(dataDir: string): number {
-  return Number(fs.readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim());
-}
