@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const settings = temporalSettings();
   const connection = await Connection.connect(settings.connectionOptions);
   try {
-    const client = new Client({ connection, namespace: settings.namespace });
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter: settings.dataConverter });
     const info = await client.workflow.execute(workerCheck, {
       taskQueue: settings.taskQueue,
       workflowId: `worker-check-${Date.now()}`,

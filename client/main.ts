@@ -82,7 +82,7 @@ export async function main(argv: string[], out: (text: string) => void = console
   const settings = temporalSettings();
   const connection = await Connection.connect(settings.connectionOptions);
   try {
-    const ctx = { client: new Client({ connection, namespace: settings.namespace }), settings };
+    const ctx = { client: new Client({ connection, namespace: settings.namespace, dataConverter: settings.dataConverter }), settings };
     const print = (o: commands.Output) => out(values.json ? JSON.stringify(o.json, null, 2) : o.text);
     switch (command) {
       case 'start':

@@ -8,6 +8,7 @@ import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { startLocalRds, type LocalRdsServer } from '../local-rds/server';
+import { dataConverterFromEnv } from '../lib/codec';
 import { startDevServer, stopDevServer, type DevServer } from '../lib/temporal-dev-server';
 import { version } from '../package.json';
 import { awsClients, type AwsClients } from '../worker/clients';
@@ -80,10 +81,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // Installed already by another part of this process.
     }
     const taskQueue = options.taskQueue ?? 'rds-bluegreen';
+    // Payloads encrypted when BLUEGREEN_CODEC_KEY is set, as for the worker and the CLI.
+    const dataConverter = dataConverterFromEnv();
     if (options.inProcessWorker ?? true) {
       const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
       cleanups.push(() => nativeConnection.close());
-      const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities });
+      const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('../workflows'), activities, dataConverter });
       const workerRun = worker.run();
       cleanups.push(async () => {
         // Ctrl-C reaches the worker too: the SDK stops it on SIGINT by itself.
@@ -108,7 +111,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
       rdsServer,
       aws,
-      client: new TemporalClient({ connection }),
+      client: new TemporalClient({ connection, dataConverter }),
       blue,
       target17,
       upgradeInput: (overrides = {}) => ({

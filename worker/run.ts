@@ -23,8 +23,9 @@ export async function runWorker(options: { interceptors?: WorkerInterceptors } =
         waiterDelay: aws.local ? { minDelay: 1, maxDelay: 2 } : undefined,
       }),
       interceptors: options.interceptors,
+      dataConverter: settings.dataConverter,
     });
-    console.log(`worker: polling task queue ${settings.taskQueue} on ${settings.connectionOptions.address} (namespace ${settings.namespace})`);
+    console.log(`worker: polling task queue ${settings.taskQueue} on ${settings.connectionOptions.address} (namespace ${settings.namespace})${settings.dataConverter ? ', payloads encrypted' : ''}`);
     // The SDK shuts the worker down gracefully on SIGINT and SIGTERM.
     await worker.run();
   } finally {
