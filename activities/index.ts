@@ -4,8 +4,10 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretResolver, type SecretDeps } from './credentials';
+import { createHookActivities } from './hook';
 import { createLogsActivities } from './logs';
 import { createPostgresActivities } from './pg';
+import { createPgbouncerActivities } from './pgbouncer';
 import { createRdsActivities, type RdsDeps } from './rds';
 import { createWorkerInfoActivities } from './worker-info';
 
@@ -17,14 +19,19 @@ export interface ActivityDeps {
   region: string;
   credentials?: SecretDeps['credentials'];
   waiterDelay?: RdsDeps['waiterDelay'];
+  /** Where the `command` traffic switch finds the hooks it may run (BLUEGREEN_HOOKS_DIR). */
+  hooksDir?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const resolveSecret = createSecretResolver(deps);
   return {
     ...createWorkerInfoActivities(deps.packageVersion),
     ...createRdsActivities(deps),
     ...createLogsActivities(deps),
-    ...createPostgresActivities(createSecretResolver(deps)),
+    ...createPostgresActivities(resolveSecret),
+    ...createPgbouncerActivities({ resolveSecret }),
+    ...createHookActivities({ hooksDir: deps.hooksDir }),
   };
 }
 

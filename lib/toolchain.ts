@@ -19,6 +19,8 @@ export interface Toolchain {
   clientBinDir: string;
   /** Debian's Chromium, for the browser test; absent when skipped. */
   chromium?: string;
+  /** Debian's PgBouncer, for the traffic switch; absent when skipped. */
+  pgbouncer?: string;
 }
 
 const file = path.resolve(__dirname, '..', '.toolchain.json');

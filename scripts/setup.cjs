@@ -17,7 +17,7 @@ const SYSTEM_POSTGRES = '/usr/lib/postgresql/15/bin';
 const EMBEDDED_MAJORS = [16, 17, 18];
 const isRoot = process.getuid && process.getuid() === 0;
 // Parts a machine does not need, e.g. in a container that uses a Temporal server elsewhere:
-// BLUEGREEN_SETUP_SKIP=temporal-cli,chromium
+// BLUEGREEN_SETUP_SKIP=temporal-cli,chromium,pgbouncer
 const SKIP = new Set((process.env.BLUEGREEN_SETUP_SKIP || '').split(',').map((s) => s.trim()).filter(Boolean));
 
 function say(message) {
@@ -201,24 +201,34 @@ function checkServer(major, binDir, user) {
   return { major, version, binDir };
 }
 
-// The browser test drives Debian's Chromium with playwright-core; no browser is downloaded.
-function chromium() {
-  if (SKIP.has('chromium')) {
-    say('Chromium: skipped (BLUEGREEN_SETUP_SKIP)');
+// Tools from Debian's packages, installed when missing: Chromium for the browser test (driven
+// by playwright-core; no browser is downloaded), PgBouncer for the traffic switch.
+function debianTool({ name, skip, pkg, paths, why }) {
+  if (SKIP.has(skip)) {
+    say(`${name}: skipped (BLUEGREEN_SETUP_SKIP)`);
     return undefined;
   }
-  const found = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(isExecutable) || which('chromium');
+  const found = paths.find(isExecutable) || which(path.basename(paths[0]));
   if (found) {
-    say(`Chromium: ${found}`);
+    say(`${name}: ${found}`);
     return found;
   }
-  if (!isRoot || !which('apt-get')) fail("Chromium is missing: install Debian's chromium package (the browser test drives it)");
-  say("Chromium: installing Debian's chromium package for the browser test");
-  run('apt-get', ['update', '-q']);
-  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (!isExecutable('/usr/bin/chromium')) fail('apt-get installed chromium, but /usr/bin/chromium is missing');
-  return '/usr/bin/chromium';
+  if (!isRoot || !which('apt-get')) fail(`${name} is missing: install Debian's ${pkg} package (${why})`);
+  say(`${name}: installing Debian's ${pkg} package (${why})`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], { stdio: 'inherit', env }).status === 0;
+  // The package lists may be missing or stale on a fresh machine: update once, then retry.
+  if (!install()) {
+    run('apt-get', ['update', '-q']);
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], { env });
+  }
+  const installed = paths.find(isExecutable);
+  if (!installed) fail(`apt-get installed ${pkg}, but none of ${paths.join(', ')} exists`);
+  return installed;
 }
+
+const chromium = () => debianTool({ name: 'Chromium', skip: 'chromium', pkg: 'chromium', paths: ['/usr/bin/chromium', '/usr/bin/chromium-browser'], why: 'the browser test drives it' });
+const pgbouncer = () => debianTool({ name: 'PgBouncer', skip: 'pgbouncer', pkg: 'pgbouncer', paths: ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'], why: 'the traffic switch tests and the benchmark run it' });
 
 function main() {
   const cache = cacheDir();
@@ -229,7 +239,7 @@ function main() {
   const user = postgresUser();
   const postgres = [systemPostgres(user), ...EMBEDDED_MAJORS.map((major) => embeddedPostgres(major, cache, user))];
   // Client tools (pg_basebackup, pg_dump, psql) exist only in the system's PostgreSQL.
-  const toolchain = { temporalCli: temporal, postgresUser: user, postgres, clientBinDir: SYSTEM_POSTGRES, chromium: chromium() };
+  const toolchain = { temporalCli: temporal, postgresUser: user, postgres, clientBinDir: SYSTEM_POSTGRES, chromium: chromium(), pgbouncer: pgbouncer() };
   const file = path.join(root, '.toolchain.json');
   const text = `${JSON.stringify(toolchain, null, 2)}\n`;
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);

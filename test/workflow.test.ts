@@ -84,9 +84,11 @@ const SEED_ORDER = [
   'maintainGreen',
   'replicationLag',
 ];
+// Inside the write freeze only lockLogins to unlockLogins; the rest before or after.
 const CUTOVER_ORDER = [
-  'lockLogins', 'waitForLag', 'dropSubscription', 'dropReplicationSlot', 'createReplicationSlot', 'createReplicationRole',
-  'createPublication', 'createSubscription', 'syncSequences', 'runChecks', 'unlockLogins',
+  'createReplicationRole', 'createPublication',
+  'lockLogins', 'waitForLag', 'dropSubscription', 'createReplicationSlot', 'syncSequences', 'unlockLogins',
+  'dropReplicationSlot', 'createSubscription', 'runChecks',
 ];
 
 describe('blueGreenUpgrade', () => {
@@ -105,7 +107,7 @@ describe('blueGreenUpgrade', () => {
     const calls = callNames(handle.workflowId);
     // The approval wait reads the lag once more after the approval.
     expect(calls.slice(0, SEED_ORDER.length)).toEqual(SEED_ORDER);
-    const cutoverAt = calls.indexOf('waitForLag') - 1;
+    const cutoverAt = calls.indexOf('waitForLag') - 3;
     expect(calls.slice(cutoverAt, cutoverAt + CUTOVER_ORDER.length)).toEqual(CUTOVER_ORDER);
     expect(calls.slice(-2)).toEqual(['dropSubscription', 'dropReplicationSlot']);
     const status = await handle.query(statusQuery);
@@ -277,6 +279,80 @@ describe('blueGreenUpgrade before cutover', () => {
     const status = await handle.query(statusQuery);
     expect(status).toMatchObject({ outcome: 'failed', serving: 'blue' });
     expect(status.lastError).toMatch(/cutover failed, BLUE reopened/);
+  });
+});
+
+describe('traffic switch', () => {
+  const pgbouncer = { strategy: 'pgbouncer', host: '127.0.0.1', port: 6432, adminPassword: { env: 'PGBOUNCER_PASSWORD' }, databases: ['app'] };
+  /** The calls that open, close or move something, with the port they act on. */
+  const switchCalls = (id: string) =>
+    scriptFor(id)
+      .calls.filter((c) => ['lockLogins', 'unlockLogins', 'pausePgbouncer', 'repointPgbouncer', 'resumePgbouncer', 'runTrafficHook', 'syncSequences'].includes(c.name))
+      .map((c) => {
+        const port = (c.input.db as { port?: number } | undefined)?.port ?? (c.input.to as { port?: number } | undefined)?.port;
+        return port ? `${c.name} ${port}` : c.name;
+      });
+
+  it('pgbouncer: pauses before BLUE locks, repoints before GREEN opens, resumes after; the same back on rollback', async () => {
+    const handle = await start({ traffic: pgbouncer });
+    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    expect(callNames(handle.workflowId)).toContain('checkPgbouncer');
+    await handle.executeUpdate('approveCutover');
+    await waitFor(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
+    await handle.executeUpdate('approveRollback');
+    expect((await handle.result()).outcome).toBe('rolledBack');
+    expect(switchCalls(handle.workflowId)).toEqual([
+      'lockLogins 6002',
+      'pausePgbouncer', 'lockLogins 6001', 'syncSequences', 'repointPgbouncer 6002', 'unlockLogins 6002', 'resumePgbouncer',
+      'pausePgbouncer', 'lockLogins 6002', 'syncSequences', 'repointPgbouncer 6001', 'unlockLogins 6001', 'resumePgbouncer',
+    ]);
+  });
+
+  it('pgbouncer: a failure inside the freeze reopens BLUE, points PgBouncer back and resumes it', async () => {
+    const handle = await start({ traffic: pgbouncer }, (id) => failAt(id, 'repointPgbouncer'));
+    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await handle.executeUpdate('approveCutover');
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(switchCalls(handle.workflowId)).toEqual([
+      'lockLogins 6002',
+      'pausePgbouncer', 'lockLogins 6001', 'syncSequences', 'repointPgbouncer 6002',
+      'unlockLogins 6001', 'repointPgbouncer 6001', 'resumePgbouncer',
+    ]);
+    const status = await handle.query(statusQuery);
+    expect(status).toMatchObject({ outcome: 'failed', serving: 'blue' });
+    expect(status.lastError).toMatch(/cutover failed, BLUE reopened: .*repointPgbouncer failed on purpose/);
+  });
+
+  it('pgbouncer: problems found in preflight stop the upgrade before anything changes', async () => {
+    const handle = await start({ traffic: pgbouncer }, (id) => {
+      scriptFor(id).trafficProblems = ['traffic.databases: entry app pools per session; set pool_mode=transaction'];
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/Preflight found 1 problem.*\n- traffic.databases: entry app pools per session/s);
+    expect(callNames(handle.workflowId)).not.toContain('createReplicationRole');
+  });
+
+  it("command: the hook runs with GREEN's endpoint before GREEN opens", async () => {
+    const handle = await start({ traffic: { strategy: 'command', hook: 'switch-dns' }, rollbackWindow: { hours: 0, atEnd: 'finalize' } });
+    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await handle.executeUpdate('approveCutover');
+    expect((await handle.result()).outcome).toBe('finalized');
+    expect(switchCalls(handle.workflowId)).toEqual(['lockLogins 6002', 'lockLogins 6001', 'syncSequences', 'runTrafficHook 6002', 'unlockLogins 6002']);
+    const hook = scriptFor(handle.workflowId).calls.find((c) => c.name === 'runTrafficHook')!;
+    expect(hook.input).toMatchObject({ hook: 'switch-dns', to: { side: 'green', instanceId: 'green', host: '127.0.0.1', port: 6002, database: 'app' } });
+  });
+
+  it('manual: waits for trafficSwitched after GREEN opens, and refuses it at any other time', async () => {
+    const handle = await start({ traffic: { strategy: 'manual' }, rollbackWindow: { hours: 0, atEnd: 'finalize' } });
+    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    expect(await refusal(handle.executeUpdate('trafficSwitched'))).toMatch(/not waiting for a traffic switch/);
+    await handle.executeUpdate('approveCutover');
+    const waiting = await waitFor(handle, (s) => s.waitingFor?.what.startsWith('trafficSwitched') ?? false, 'the traffic wait');
+    expect(waiting).toMatchObject({ phase: 'cutover', serving: 'green' });
+    expect(waiting.waitingFor?.what).toMatch(/GREEN \(127.0.0.1:6002\)/);
+    expect(await handle.executeUpdate('trafficSwitched')).toBe('traffic on GREEN noted');
+    expect((await handle.result()).outcome).toBe('finalized');
   });
 });
 

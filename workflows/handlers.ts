@@ -16,6 +16,8 @@ import {
   setStartLsnSignal,
   setStartLsnUpdate,
   statusQuery,
+  trafficSwitchedSignal,
+  trafficSwitchedUpdate,
 } from './messages';
 import type { UpgradeState } from './state';
 
@@ -28,7 +30,7 @@ interface Message {
 
 const finished = (state: UpgradeState) => state.status.outcome !== undefined;
 
-const MESSAGES: Record<'approveCutover' | 'approveRollback' | 'finalize' | 'abort' | 'setStartLsn', Message> = {
+const MESSAGES: Record<'approveCutover' | 'approveRollback' | 'finalize' | 'abort' | 'setStartLsn' | 'trafficSwitched', Message> = {
   approveCutover: {
     refusal: (s) =>
       finished(s) ? `the upgrade has ended (${s.status.outcome})`
@@ -87,6 +89,18 @@ const MESSAGES: Record<'approveCutover' | 'approveRollback' | 'finalize' | 'abor
       return { held, message: `redo LSN ${s.redoDoneLsn} taken; replication will start one byte after it` };
     },
   },
+  // Said by an operator once the application connects to the side that just opened; only
+  // asked for with traffic.strategy manual, and only while the upgrade waits for it.
+  trafficSwitched: {
+    refusal: (s) =>
+      finished(s) ? `the upgrade has ended (${s.status.outcome})`
+      : !s.trafficAwaited ? 'the upgrade is not waiting for a traffic switch (it asks for one only with traffic.strategy "manual", once a side has opened)'
+      : undefined,
+    apply: (s) => {
+      s.trafficSwitchedTo = s.trafficAwaited;
+      return { held: false, message: `traffic on ${s.trafficAwaited!.toUpperCase()} noted` };
+    },
+  },
 };
 
 export function registerHandlers(state: UpgradeState, onAbort: () => void): void {
@@ -116,10 +130,12 @@ export function registerHandlers(state: UpgradeState, onAbort: () => void): void
   setHandler(finalizeSignal, signal('finalize'));
   setHandler(abortSignal, signal('abort'));
   setHandler(setStartLsnSignal, signal('setStartLsn'));
+  setHandler(trafficSwitchedSignal, signal('trafficSwitched'));
 
   setHandler(approveCutoverUpdate, () => handle('approveCutover'), { validator: validator('approveCutover') });
   setHandler(approveRollbackUpdate, () => handle('approveRollback'), { validator: validator('approveRollback') });
   setHandler(finalizeUpdate, () => handle('finalize'), { validator: validator('finalize') });
   setHandler(abortUpdate, (reason?: string) => handle('abort', reason), { validator: validator('abort') });
   setHandler(setStartLsnUpdate, (lsn: string) => handle('setStartLsn', lsn), { validator: validator('setStartLsn') });
+  setHandler(trafficSwitchedUpdate, () => handle('trafficSwitched'), { validator: validator('trafficSwitched') });
 }

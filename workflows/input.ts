@@ -50,7 +50,21 @@ export interface UpgradeInput {
   pollMinutes: number;
   /** History length after which a long wait continues as new with its state. */
   historyLimit: number;
+  /** How the application's connections move between BLUE and GREEN at cutover and rollback. */
+  traffic: TrafficSwitch;
 }
+
+/**
+ * none: the application finds the serving side by itself (status.serving says which);
+ * manual: the upgrade waits for the trafficSwitched signal after each switch;
+ * command: a hook in the worker's BLUEGREEN_HOOKS_DIR moves traffic;
+ * pgbouncer: PgBouncer's pools pause during the switch and resume on the new side.
+ */
+export type TrafficSwitch =
+  | { strategy: 'none' }
+  | { strategy: 'manual' }
+  | { strategy: 'command'; hook: string; timeoutSeconds: number }
+  | { strategy: 'pgbouncer'; pgbouncer: { host: string; port: number; user: string; password: SecretRef; databases: string[] } };
 
 export class InputErrors extends Error {
   constructor(readonly problems: string[]) {
@@ -127,8 +141,40 @@ export function validateInput(raw: unknown): UpgradeInput {
   };
   const roleName = /^[^\0]{1,63}$/;
 
+  function trafficSwitch(t: Raw, database: string): TrafficSwitch {
+    const strategy = (t.strategy ?? 'none') as string;
+    switch (strategy) {
+      case 'none':
+      case 'manual':
+        unknownKeys(t, 'traffic', ['strategy']);
+        return { strategy: strategy as 'none' | 'manual' };
+      case 'command':
+        unknownKeys(t, 'traffic', ['strategy', 'hook', 'timeoutSeconds']);
+        return {
+          strategy: 'command',
+          hook: str(t.hook, 'traffic.hook', /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, "must be the file name of a hook in the worker's BLUEGREEN_HOOKS_DIR (letters, digits, . _ -)"),
+          timeoutSeconds: num(t.timeoutSeconds, 'traffic.timeoutSeconds', 30, 1, 600),
+        };
+      case 'pgbouncer':
+        unknownKeys(t, 'traffic', ['strategy', 'host', 'port', 'adminUser', 'adminPassword', 'databases']);
+        return {
+          strategy: 'pgbouncer',
+          pgbouncer: {
+            host: str(t.host, 'traffic.host', /^[A-Za-z0-9.:_-]{1,253}$/, 'is not a host name or address'),
+            port: num(t.port, 'traffic.port', 6432, 1, 65535),
+            user: str(t.adminUser ?? 'pgbouncer', 'traffic.adminUser', roleName, 'is too long'),
+            password: secret(t.adminPassword, 'traffic.adminPassword'),
+            databases: strList(t.databases ?? [database], 'traffic.databases', /^[A-Za-z0-9_.-]{1,63}$/, 'must be a PgBouncer database name of letters, digits, _ . or -'),
+          },
+        };
+      default:
+        problems.push(`traffic.strategy: ${JSON.stringify(strategy)} must be "none", "manual", "command" or "pgbouncer"`);
+        return { strategy: 'none' };
+    }
+  }
+
   const root = obj(raw, 'input');
-  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'redoDoneLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes', 'historyLimit']);
+  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'redoDoneLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes', 'historyLimit', 'traffic']);
 
   const b = obj(root.blue, 'blue');
   unknownKeys(b, 'blue', ['instanceId', 'database', 'adminUser', 'adminPassword']);
@@ -212,6 +258,8 @@ export function validateInput(raw: unknown): UpgradeInput {
   const redoDoneLsn = optStr(root.redoDoneLsn, 'redoDoneLsn');
   if (redoDoneLsn && !isLsn(redoDoneLsn)) problems.push(`redoDoneLsn: ${JSON.stringify(redoDoneLsn)} is not an LSN like 0/200DC60`);
 
+  const traffic = trafficSwitch(obj(root.traffic, 'traffic', true), blue.database);
+
   const input: UpgradeInput = {
     blue,
     green,
@@ -225,6 +273,7 @@ export function validateInput(raw: unknown): UpgradeInput {
     onAbort: { deleteGreen: bool(oa.deleteGreen, 'onAbort.deleteGreen', true), deleteSnapshot: bool(oa.deleteSnapshot, 'onAbort.deleteSnapshot', true) },
     pollMinutes: num(root.pollMinutes, 'pollMinutes', 5, 0.001, 24 * 60),
     historyLimit: num(root.historyLimit, 'historyLimit', 2_000, 100, 40_000),
+    traffic,
   };
   if (problems.length > 0) throw new InputErrors(problems);
   return input;

@@ -59,9 +59,11 @@ export const approveRollbackSignal = defineSignal('approveRollback');
 export const finalizeSignal = defineSignal('finalize');
 export const abortSignal = defineSignal<[reason?: string]>('abort');
 export const setStartLsnSignal = defineSignal<[lsn: string]>('setStartLsn');
+export const trafficSwitchedSignal = defineSignal('trafficSwitched');
 
 export const approveCutoverUpdate = defineUpdate<string>('approveCutover');
 export const approveRollbackUpdate = defineUpdate<string>('approveRollback');
 export const finalizeUpdate = defineUpdate<string>('finalize');
 export const abortUpdate = defineUpdate<string, [reason?: string]>('abort');
 export const setStartLsnUpdate = defineUpdate<string, [lsn: string]>('setStartLsn');
+export const trafficSwitchedUpdate = defineUpdate<string>('trafficSwitched');

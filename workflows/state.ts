@@ -29,6 +29,9 @@ export interface UpgradeState {
   approvals: { cutover: boolean; rollback: boolean; finalize: boolean };
   abort?: { reason: string };
   cutoverStarted: boolean;
+  /** With traffic.strategy manual: the side whose trafficSwitched the upgrade waits for, and the last one sent. */
+  trafficAwaited?: 'blue' | 'green';
+  trafficSwitchedTo?: 'blue' | 'green';
   /** When the rollback window closes (ms since the epoch), once cutover is done. */
   rollbackDeadline?: number;
   status: UpgradeStatus;

@@ -8,42 +8,20 @@ import {
   ContinueAsNew,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   sleep,
   workflowInfo,
   allHandlersFinished,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { startLsnAfterRedo } from '../common/lsn';
 import { msUntilWindow } from '../common/maintenance-window';
+import { act, describe, LONG_WAIT, QUICK } from './act';
+import { cutover, cutoverBeforeTightening, rollback, type CutoverTools } from './cutover';
 import { registerHandlers } from './handlers';
 import { InputErrors, validateInput, type UpgradeInput } from './input';
 import type { Phase, UpgradeStatus } from './messages';
 import { newState, type Compensation, type UpgradeState } from './state';
-
-// Activity profiles: quick SQL and API calls, and long waits. All of them heartbeat, so
-// that a worker lost mid-step is noticed within the heartbeat timeout and the step retried.
-const QUICK: ActivityOptions = {
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-};
-const LONG_WAIT: ActivityOptions = {
-  startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
-};
-// Inside the cutover the application is locked out: retry fast, give up soon, and let the
-// fail-safe reopen BLUE rather than keep everyone waiting.
-const CUTOVER: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 5 },
-};
-
-const act = (profile: ActivityOptions, summary: string) => proxyActivities<Activities>({ ...profile, summary });
+import { checkTraffic, type Side } from './traffic';
 
 export interface UpgradeResult {
   outcome: NonNullable<UpgradeStatus['outcome']>;
@@ -79,6 +57,16 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
     password: input.replication.password,
   });
   const { slot, publication, subscription } = input.replication;
+  const tools: CutoverTools = {
+    input,
+    state,
+    blueDb,
+    greenDb,
+    replicationFrom,
+    step: (text) => step(text),
+    readLag: (side) => readLag(side),
+    endpoint: (side: Side) => ({ side, instanceId: input[side].instanceId, host: state[side]?.host ?? '', port: state[side]?.port ?? 0, database: input.blue.database }),
+  };
 
   function step(text: string): void {
     status.step = text;
@@ -145,8 +133,9 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
         appUsers: input.appUsers,
       });
       const taken = await act(QUICK, 'GREEN and snapshot names free').namesFree({ greenInstanceId: input.green.instanceId, snapshotId: input.green.snapshotId });
+      const traffic = await checkTraffic(tools);
       status.warnings = findings.warnings;
-      const errors = [...findings.errors, ...taken];
+      const errors = [...findings.errors, ...taken, ...traffic];
       if (errors.length > 0) {
         throw ApplicationFailure.nonRetryable(`Preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was changed:\n- ${errors.join('\n- ')}`, 'PreflightFailed', errors);
       }
@@ -338,10 +327,11 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
   state.cutoverStarted = true;
   let result: UpgradeResult;
   try {
-    await phase('cutover', () => cutover(state, input, { blueDb, greenDb, replicationFrom, step, readLag }));
+    // Added after the first stored histories: upgrades started before it replay the old cutover.
+    await phase('cutover', () => (patched('tight-cutover') ? cutover(tools) : cutoverBeforeTightening(tools)));
     await phase('rollbackWindow', rollbackWindow);
     if (state.approvals.rollback) {
-      await phase('rollback', () => rollback(state, input, { blueDb, greenDb, step, readLag }));
+      await phase('rollback', () => rollback(tools));
       result = { outcome: 'rolledBack', startLsn: state.startLsn, phases: state.phases };
     } else {
       await phase('finalize', finalize);
@@ -390,93 +380,6 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
 
 type DbRef = () => { host: string; port: number; database: string; user: string; password: UpgradeInput['blue']['adminPassword'] };
 
-interface CutoverTools {
-  blueDb: DbRef;
-  greenDb: DbRef;
-  replicationFrom: (side: 'blue' | 'green') => ReturnType<DbRef>;
-  step: (text: string) => void;
-  readLag: (side: 'blue' | 'green') => Promise<number>;
-}
-
-/**
- * Seeds 10 to 12. Until GREEN's logins open, a failure reopens BLUE's: exactly one side
- * serves whatever happens, never both and never neither.
- */
-async function cutover(state: UpgradeState, input: UpgradeInput, t: CutoverTools): Promise<void> {
-  const { slot, publication, subscription } = input.replication;
-  const status = state.status;
-  try {
-    await CancellationScope.nonCancellable(async () => {
-      t.step('10.2 BLUE users NOLOGIN, sessions terminated');
-      await act(CUTOVER, 'seed 10.2: lock BLUE').lockLogins({ db: t.blueDb(), roles: input.appUsers });
-      t.step('10.1 waiting for lag 0');
-      await act(CUTOVER, 'seed 10.1: wait for lag 0').waitForLag({ db: t.blueDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
-      t.step('10.3 drop the subscription on GREEN');
-      await act(CUTOVER, 'seed 10.3: drop the subscription on GREEN').dropSubscription({ db: t.greenDb(), subscription });
-      t.step('10.4 drop the slot on BLUE');
-      await act(CUTOVER, 'seed 10.4: drop the slot on BLUE').dropReplicationSlot({ db: t.blueDb(), slot });
-      t.step('10.5 slot on GREEN');
-      await act(CUTOVER, 'seed 10.5: slot on GREEN').createReplicationSlot({ db: t.greenDb(), slot });
-      await act(CUTOVER, 'seed 11.1: replication role on GREEN').createReplicationRole({ db: t.greenDb(), role: input.replication.user, password: input.replication.password });
-      await act(CUTOVER, 'seed 11.2: publication on GREEN').createPublication({ db: t.greenDb(), publication });
-      t.step('10.6 reverse subscription on BLUE');
-      await act(CUTOVER, 'seed 10.6: reverse subscription on BLUE').createSubscription({
-        db: t.blueDb(),
-        subscription,
-        publication,
-        slot,
-        source: t.replicationFrom('green'),
-        enabled: true,
-      });
-      t.step('10.7 sequences from BLUE to GREEN');
-      await act(CUTOVER, 'seed 10.7: sync sequences').syncSequences({ source: t.blueDb(), target: t.greenDb() });
-      t.step('11 final checks');
-      await act(CUTOVER, 'seed 11: final checks').runChecks({ publisher: t.greenDb(), subscriber: t.blueDb(), role: input.replication.user, publication, subscription });
-      t.step('12.1 GREEN users LOGIN');
-      await act(CUTOVER, 'seed 12.1: open GREEN').unlockLogins({ db: t.greenDb(), roles: input.appUsers });
-      status.serving = 'green';
-    });
-  } catch (err) {
-    if (status.serving === 'blue') {
-      status.lastError = `cutover failed, BLUE reopened: ${describe(err)}`;
-      log.error('cutover failed; reopening BLUE', { error: describe(err) });
-      await CancellationScope.nonCancellable(() => act(QUICK, 'fail-safe: reopen BLUE').unlockLogins({ db: t.blueDb(), roles: input.appUsers }));
-    }
-    throw err;
-  }
-  t.step('12.2 traffic to GREEN: repoint the application to GREEN');
-}
-
-/** The seed's ROLLBACK 1 to 6: the mirror of the cutover, GREEN to BLUE. */
-async function rollback(state: UpgradeState, input: UpgradeInput, t: Omit<CutoverTools, 'replicationFrom'>): Promise<void> {
-  const { slot, subscription } = input.replication;
-  const status = state.status;
-  t.step('ROLLBACK 1 reverse replication lag');
-  await t.readLag('green');
-  try {
-    await CancellationScope.nonCancellable(async () => {
-      t.step('ROLLBACK 2 GREEN users NOLOGIN, sessions terminated');
-      await act(CUTOVER, 'rollback 2: lock GREEN').lockLogins({ db: t.greenDb(), roles: input.appUsers });
-      await act(CUTOVER, 'rollback 1: wait for lag 0').waitForLag({ db: t.greenDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
-      t.step('ROLLBACK 3 drop the subscription on BLUE');
-      await act(CUTOVER, 'rollback 3: drop the subscription on BLUE').dropSubscription({ db: t.blueDb(), subscription });
-      t.step('ROLLBACK 4 sequences from GREEN to BLUE');
-      await act(CUTOVER, 'rollback 4: sync sequences').syncSequences({ source: t.greenDb(), target: t.blueDb() });
-      t.step('ROLLBACK 5 BLUE users LOGIN');
-      await act(CUTOVER, 'rollback 5: open BLUE').unlockLogins({ db: t.blueDb(), roles: input.appUsers });
-      status.serving = 'blue';
-    });
-  } catch (err) {
-    if (status.serving === 'green') {
-      status.lastError = `rollback failed, GREEN reopened: ${describe(err)}`;
-      await CancellationScope.nonCancellable(() => act(QUICK, 'fail-safe: reopen GREEN').unlockLogins({ db: t.greenDb(), roles: input.appUsers }));
-    }
-    throw err;
-  }
-  t.step('ROLLBACK 6 traffic to BLUE: repoint the application to BLUE');
-  await act(QUICK, 'rollback: drop the slot on GREEN').dropReplicationSlot({ db: t.greenDb(), slot });
-}
-
 /** Undoes, newest first, what the upgrade made before cutover; keeps going past a failing undo. */
 async function compensate(state: UpgradeState, input: UpgradeInput, blueDb: DbRef, greenDb: DbRef): Promise<void> {
   state.status.phase = 'compensating';
@@ -515,11 +418,6 @@ async function compensate(state: UpgradeState, input: UpgradeInput, blueDb: DbRe
       }
     }
   });
-}
-
-function describe(err: unknown): string {
-  const e = err as { message?: string; cause?: { message?: string } };
-  return e.cause?.message ? `${e.message}: ${e.cause.message}` : (e.message ?? String(err));
 }
 
 function now(): string {

@@ -17,6 +17,7 @@ interface Script {
   lagBytes: number;
   startLsnFailure?: string;
   preflightErrors?: string[];
+  trafficProblems?: string[];
 }
 
 const scripts = new Map<string, Script>();
@@ -78,6 +79,12 @@ const ANSWERS: Record<string, (input: Record<string, unknown>, s: Script) => unk
   syncSequences: () => ({ sequences: 3 }),
   lockLogins: (i) => ({ roles: i.roles }),
   unlockLogins: (i) => ({ roles: i.roles }),
+  checkPgbouncer: (_i, s) => ({ problems: s.trafficProblems ?? [], conffile: '/etc/pgbouncer/pgbouncer.ini' }),
+  pausePgbouncer: () => ({ paused: ['app'] }),
+  repointPgbouncer: () => ({ files: ['/etc/pgbouncer/pgbouncer.ini'] }),
+  resumePgbouncer: () => ({ resumed: ['app'] }),
+  checkTrafficHook: (i) => ({ path: `/hooks/${String(i.hook)}` }),
+  runTrafficHook: () => ({ output: '' }),
 };
 
 const NAMES = [
@@ -85,6 +92,7 @@ const NAMES = [
   'findStartLsn', 'createReplicationRole', 'dropReplicationRole', 'createPublication', 'dropPublication', 'createReplicationSlot',
   'dropReplicationSlot', 'createSubscription', 'advanceOrigin', 'enableSubscription', 'checkSubscriptionStreaming', 'dropSubscription',
   'runChecks', 'compareSchemas', 'replicationLag', 'waitForLag', 'maintainGreen', 'lockLogins', 'unlockLogins', 'syncSequences',
+  'checkPgbouncer', 'pausePgbouncer', 'repointPgbouncer', 'resumePgbouncer', 'checkTrafficHook', 'runTrafficHook',
 ];
 
 export function fakeActivities(): Record<string, (input: Record<string, unknown>) => Promise<unknown>> {
