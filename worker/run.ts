@@ -21,6 +21,7 @@ export async function runWorker(options: { interceptors?: WorkerInterceptors } =
         ...aws,
         // The local RDS changes state in seconds; AWS in minutes.
         waiterDelay: aws.local ? { minDelay: 1, maxDelay: 2 } : undefined,
+        hooksDir: process.env.BLUEGREEN_HOOKS_DIR || undefined,
       }),
       interceptors: options.interceptors,
       dataConverter: settings.dataConverter,
