@@ -31,7 +31,7 @@ timezone = 'UTC'
 rds.logical_replication = 1
 `;
 
-function runAsOptions(): { uid?: number; gid?: number } {
+export function runAsOptions(): { uid?: number; gid?: number } {
   const user = toolchain().postgresUser;
   return user ? { uid: user.uid, gid: user.gid } : {};
 }
