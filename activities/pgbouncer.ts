@@ -21,12 +21,13 @@ export interface PgbouncerRef {
   databases: string[];
 }
 
+// SHOW DATABASES answers numbers for port and paused.
 interface PoolRow {
   name: string;
   host: string | null;
-  port: string;
+  port: number | string;
   pool_mode: string | null;
-  paused: string;
+  paused: number | string;
 }
 
 async function adminConsole<T>(deps: { resolveSecret: ResolveSecret }, ref: PgbouncerRef, work: (c: Client) => Promise<T>): Promise<T> {
@@ -128,7 +129,7 @@ export function createPgbouncerActivities(deps: { resolveSecret: ResolveSecret }
         const before = await pools(c, ref.databases);
         for (const name of ref.databases) {
           // A retried pause: PgBouncer refuses a second PAUSE; the first one holds.
-          if (before.get(name)?.paused === '1') continue;
+          if (Number(before.get(name)?.paused) === 1) continue;
           await c.query(`PAUSE ${name}`);
         }
         return { paused: ref.databases };
@@ -157,7 +158,7 @@ export function createPgbouncerActivities(deps: { resolveSecret: ResolveSecret }
       checkNames(ref.databases);
       return adminConsole(deps, ref, async (c) => {
         const state = await pools(c, ref.databases);
-        for (const name of ref.databases) if (state.get(name)?.paused === '1') await c.query(`RESUME ${name}`);
+        for (const name of ref.databases) if (Number(state.get(name)?.paused) === 1) await c.query(`RESUME ${name}`);
         return { resumed: ref.databases };
       });
     },

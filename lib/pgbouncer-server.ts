@@ -11,7 +11,7 @@ import { toolchain } from './toolchain';
 export interface PgbouncerOptions {
   dir: string;
   /** [databases] entries: the name clients use, and where it points. */
-  databases: Record<string, { host: string; port: number; dbname: string }>;
+  databases: Record<string, { host: string; port: number; dbname: string; poolMode?: 'session' | 'transaction' }>;
   /** Every user that connects through PgBouncer, the admin too, with its password. */
   users: Record<string, string>;
   adminUser: string;
@@ -40,7 +40,7 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
     iniFile,
     [
       '[databases]',
-      ...Object.entries(options.databases).map(([name, d]) => `${name} = host=${d.host} port=${d.port} dbname=${d.dbname}`),
+      ...Object.entries(options.databases).map(([name, d]) => `${name} = host=${d.host} port=${d.port} dbname=${d.dbname}${d.poolMode ? ` pool_mode=${d.poolMode}` : ''}`),
       '',
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
