@@ -14,12 +14,23 @@ export interface UpgradeReport {
   outcome: string;
   phases: Array<{ name: string; durationMs: number }>;
   writeFreezeMs: number;
+  /** Commit latency of the transactions that committed from 5 s before the cutover to 5 s after it. */
+  commitP50Ms: number;
+  commitP99Ms: number;
+  writers: number;
+  /** The rate all writers together aimed at, transactions per second. */
+  rateTps: number;
+  /** Whether the application went through PgBouncer, which the upgrade switched. */
+  viaPgbouncer: boolean;
   failedTransactions: number;
   committedTransactions: number;
   /** Commits after the last move of traffic: the application went on on the new side. */
   commitsAfterMove: number;
   tablesEqual: boolean;
-  sequencesEqual: boolean;
+  /** Sequences of BLUE and GREEN equal when traffic moved; undefined through PgBouncer, where writes go on on GREEN at once. */
+  sequencesEqual?: boolean;
+  /** The serving side's orders sequence is past every committed id: no insert will collide. */
+  sequenceAheadOfRows: boolean;
   rowsMissing: number;
   countersMatchRows: boolean;
   differences: string[];
@@ -35,6 +46,9 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Called with each status read: the durability tests kill and restart parts here. */
   onStatus?: (status: UpgradeStatus) => Promise<void>;
+  /** Writer clients, each starting a transaction every intervalMs (default 1 every 20 ms). */
+  writers?: number;
+  intervalMs?: number;
 }
 
 export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Promise<UpgradeReport> {
@@ -43,8 +57,12 @@ export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Pr
   const master = blue.master;
   let serving: WriterTarget = blue.app;
   let green: WriterTarget | undefined;
-  const writer = new Writer(() => [serving]);
-  writer.start();
+  // Through PgBouncer the application keeps one address and the upgrade moves what is behind it.
+  const pgbouncer = stack.pgbouncer ? { ...blue.app, host: stack.pgbouncer.host, port: stack.pgbouncer.port } : undefined;
+  const intervalMs = options.intervalMs ?? 20;
+  const writers = Array.from({ length: options.writers ?? 1 }, () => new Writer(() => [pgbouncer ?? serving], intervalMs));
+  const commits = () => writers.reduce((n, w) => n + w.stats.commits, 0);
+  writers.forEach((w) => w.start());
   try {
     const handle = await stack.client.workflow.start(blueGreenUpgrade, {
       taskQueue: stack.taskQueue,
@@ -90,53 +108,91 @@ export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Pr
       // GREEN are compared at that moment, before the application writes on the new side.
       if (s.serving === 'green' && serving === blue.app) {
         green ??= await greenEndpoint(stack);
-        atMove = await compareSides(master, blue.app, green);
+        if (!pgbouncer) atMove = await compareSides(master, blue.app, green);
         serving = green;
-        commitsAtMove = writer.stats.commits;
-        log('  traffic moved to GREEN');
+        commitsAtMove = commits();
+        log(pgbouncer ? '  PgBouncer sends traffic to GREEN' : '  traffic moved to GREEN');
       } else if (s.serving === 'blue' && green && serving === green) {
-        atMove = await compareSides(master, blue.app, green);
+        if (!pgbouncer) atMove = await compareSides(master, blue.app, green);
         serving = blue.app;
-        commitsAtMove = writer.stats.commits;
-        log('  traffic moved back to BLUE');
+        commitsAtMove = commits();
+        log(pgbouncer ? '  PgBouncer sends traffic back to BLUE' : '  traffic moved back to BLUE');
       }
       if (s.outcome) break;
       if (s.phase === 'awaitApproval' && s.waitingFor?.what === 'approveCutover') await send('approveCutover', 'approve');
       // Once writes have gone on on GREEN (and streamed back to BLUE), roll back or stop looking.
-      if (s.phase === 'rollbackWindow' && s.waitingFor?.from === 'operator' && writer.stats.commits - commitsAtMove > 100) {
+      if (s.phase === 'rollbackWindow' && s.waitingFor?.from === 'operator' && commits() - commitsAtMove > 100) {
         if (options.rollback) await send('approveRollback', 'rollback');
         else break;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     // The application goes on on the side it moved to.
-    while (writer.stats.commits - commitsAtMove <= 100) await new Promise((r) => setTimeout(r, 100));
-    const stats = await writer.stop();
+    while (commits() - commitsAtMove <= 100) await new Promise((r) => setTimeout(r, 100));
+    const all = await Promise.all(writers.map((w) => w.stop()));
+    const ids = all.flatMap((st) => st.ids);
     // After a rollback, BLUE takes writes GREEN no longer gets: the sides were compared when
-    // traffic moved back. Else GREEN still streams to BLUE: they are compared now.
-    const tables = options.rollback ? tablesOf(atMove!) : await waitForEqualTables(master, blue.app, green!);
-    const presence = await checkRows(master, serving, stats.ids, options.initialRows);
+    // traffic moved back (through PgBouncer, GREEN is checked to hold every row BLUE got
+    // before it). Else GREEN still streams to BLUE: they are compared now.
+    const tables = !options.rollback ? await waitForEqualTables(master, blue.app, green!) : atMove ? tablesOf(atMove) : await rowsOnBoth(master, blue.app, green!, ids);
+    const presence = await checkRows(master, serving, ids, options.initialRows);
     if (!options.rollback) await send('finalize', 'finalize');
     const result = await handle.result();
     const status = await handle.query(statusQuery);
     log(`upgrade ${result.outcome}`);
+    const cutover = status.phases.find((p) => p.phase === 'cutover');
+    const around = cutover ? [Date.parse(cutover.startedAt) - 5_000, Date.parse(cutover.endedAt ?? cutover.startedAt) + 5_000] : [0, Infinity];
+    const latencies = all.flatMap((st) => st.latencyMs.filter((_, i) => st.commitAt[i] >= around[0] && st.commitAt[i] <= around[1]));
     return {
       workflowId,
       outcome: result.outcome,
       phases: status.phases.map((p) => ({ name: p.phase, durationMs: Date.parse(p.endedAt ?? p.startedAt) - Date.parse(p.startedAt) })),
-      writeFreezeMs: stats.longestGapMs,
-      failedTransactions: stats.failures,
-      committedTransactions: stats.commits,
-      commitsAfterMove: stats.commits - commitsAtMove,
+      writeFreezeMs: longestGap(all.flatMap((st) => st.commitAt)),
+      commitP50Ms: percentile(latencies, 50),
+      commitP99Ms: percentile(latencies, 99),
+      writers: writers.length,
+      rateTps: Math.round((writers.length * 1000) / intervalMs),
+      viaPgbouncer: Boolean(pgbouncer),
+      failedTransactions: all.reduce((n, st) => n + st.failures, 0),
+      committedTransactions: ids.length,
+      commitsAfterMove: ids.length - commitsAtMove,
       tablesEqual: tables.tablesEqual,
-      sequencesEqual: atMove?.sequencesEqual ?? false,
+      sequencesEqual: pgbouncer ? undefined : (atMove?.sequencesEqual ?? false),
+      sequenceAheadOfRows: presence.sequenceAhead,
       rowsMissing: presence.missing,
       countersMatchRows: presence.countersMatch,
       differences: [...tables.differences, ...(atMove?.differences.filter((d) => d.startsWith('sequence')) ?? [])],
     };
   } finally {
-    await writer.stop();
+    await Promise.all(writers.map((w) => w.stop()));
   }
+}
+
+/** The longest time between two commits of any writer: the write freeze. */
+function longestGap(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted.reduce((gap, t, i) => (i === 0 ? 0 : Math.max(gap, t - sorted[i - 1])), 0);
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** After a rollback through PgBouncer: every row committed is on BLUE, and on GREEN all but those written after it closed. */
+async function rowsOnBoth(master: { user: string; password: string }, blue: WriterTarget, green: WriterTarget, ids: number[]): Promise<Comparison> {
+  const count = async (side: WriterTarget) => {
+    const c = await connectAs(side, master);
+    try {
+      return Number((await c.query<{ n: string }>('select count(*)::text as n from public.orders where id = any($1::bigint[])', [ids])).rows[0].n);
+    } finally {
+      await c.end();
+    }
+  };
+  const [onBlue, onGreen] = await Promise.all([count(blue), count(green)]);
+  const differences = onBlue === ids.length ? [] : [`table public.orders: ${ids.length - onBlue} committed rows missing on BLUE`];
+  return { tablesEqual: differences.length === 0 && onGreen <= onBlue, sequencesEqual: true, differences };
 }
 
 async function greenEndpoint(stack: Stack): Promise<WriterTarget> {
@@ -174,12 +230,17 @@ async function waitForEqualTables(master: { user: string; password: string }, bl
 }
 
 /** Every committed row is on the serving side once, and each order bumped its counter once. */
-async function checkRows(master: { user: string; password: string }, side: WriterTarget, ids: number[], initialRows: number): Promise<{ missing: number; countersMatch: boolean }> {
+async function checkRows(master: { user: string; password: string }, side: WriterTarget, ids: number[], initialRows: number): Promise<{ missing: number; countersMatch: boolean; sequenceAhead: boolean }> {
   const c = await connectAs(side, master);
   try {
     const present = await c.query<{ n: string }>('select count(*)::text as n from public.orders where id = any($1::bigint[])', [ids]);
     const totals = await c.query<{ orders: string; bumps: string }>('select (select count(*) from public.orders)::text as orders, (select sum(n) from public.counters)::text as bumps');
-    return { missing: ids.length - Number(present.rows[0].n), countersMatch: Number(totals.rows[0].orders) - initialRows === Number(totals.rows[0].bumps) };
+    const seq = await c.query<{ ahead: boolean }>('select (select last_value from public.orders_id_seq) >= coalesce((select max(id) from public.orders), 0) as ahead');
+    return {
+      missing: ids.length - Number(present.rows[0].n),
+      countersMatch: Number(totals.rows[0].orders) - initialRows === Number(totals.rows[0].bumps),
+      sequenceAhead: seq.rows[0].ahead,
+    };
   } finally {
     await c.end();
   }

@@ -12,6 +12,7 @@ import { dataConverterFromEnv } from '../lib/codec';
 import { startDevServer, stopDevServer, type DevServer } from '../lib/temporal-dev-server';
 import { version } from '../package.json';
 import { awsClients, type AwsClients } from '../worker/clients';
+import { startPgbouncer, type PgbouncerServer } from '../lib/pgbouncer-server';
 import { APP_USERS, createSampleBlue, type SampleBlue } from './sample-blue';
 
 export interface StackOptions {
@@ -24,6 +25,8 @@ export interface StackOptions {
   log: (line: string) => void;
   /** Whether the stack runs a worker in this process; tests that kill workers run their own. */
   inProcessWorker?: boolean;
+  /** Put a PgBouncer in front of BLUE, which the upgrade switches (traffic.strategy pgbouncer). */
+  pgbouncer?: boolean;
 }
 
 export interface Stack {
@@ -36,6 +39,8 @@ export interface Stack {
   aws: AwsClients;
   client: TemporalClient;
   blue: SampleBlue;
+  /** The PgBouncer the application connects through, when the stack has one. */
+  pgbouncer?: PgbouncerServer;
   /** The 17.x this machine can upgrade to, from DescribeDBEngineVersions. */
   target17: string;
   /** The input of an upgrade of BLUE to 17, as a user would write it. */
@@ -67,11 +72,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     log(`local RDS: ${rdsServer.endpoint}`);
 
     // The worker reads passwords from its environment; the workflow input only names them.
-    const secrets = { master: crypto.randomBytes(12).toString('hex'), app: crypto.randomBytes(12).toString('hex'), replication: crypto.randomBytes(12).toString('hex') };
+    const secret = () => crypto.randomBytes(12).toString('hex');
+    const secrets = { master: secret(), app: secret(), replication: secret(), pgbouncer: secret() };
     process.env.DEMO_MASTER_PASSWORD = secrets.master;
     process.env.DEMO_REPLICATION_PASSWORD = secrets.replication;
+    process.env.DEMO_PGBOUNCER_PASSWORD = secrets.pgbouncer;
     log('creating BLUE (PostgreSQL 15) with sample data and application users...');
     const blue = await createSampleBlue(aws.rds, { instanceId: 'demo-blue', masterPassword: secrets.master, appPassword: secrets.app, rows: options.rows });
+    let pgbouncer: PgbouncerServer | undefined;
+    if (options.pgbouncer) {
+      pgbouncer = await startPgbouncer({
+        dir: path.join(options.dir, 'pgbouncer'),
+        databases: { [blue.database]: { host: blue.app.host, port: blue.app.port, dbname: blue.database } },
+        users: { ...Object.fromEntries(APP_USERS.map((u) => [u, secrets.app])), pgb_admin: secrets.pgbouncer },
+        adminUser: 'pgb_admin',
+      });
+      cleanups.push(() => pgbouncer!.stop());
+      log(`PgBouncer in front of BLUE: ${pgbouncer.host}:${pgbouncer.port}`);
+    }
     const activities = createActivities({ packageVersion: version, ...aws, waiterDelay: { minDelay: 1, maxDelay: 1 } });
     const target17 = (await activities.validUpgradeTargets({ engineVersion: '15' })).find((v) => v.startsWith('17.'))!;
 
@@ -108,11 +126,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         AWS_REGION: 'us-east-1',
         DEMO_MASTER_PASSWORD: secrets.master,
         DEMO_REPLICATION_PASSWORD: secrets.replication,
+        DEMO_PGBOUNCER_PASSWORD: secrets.pgbouncer,
       },
       rdsServer,
       aws,
       client: new TemporalClient({ connection, dataConverter }),
       blue,
+      pgbouncer,
       target17,
       upgradeInput: (overrides = {}) => ({
         blue: { instanceId: blue.instanceId, database: blue.database, adminUser: blue.master.user, adminPassword: { env: 'DEMO_MASTER_PASSWORD' } },
@@ -121,6 +141,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         appUsers: APP_USERS,
         catchUpLagBytes: 1024 * 1024,
         pollMinutes: 0.02,
+        ...(pgbouncer
+          ? { traffic: { strategy: 'pgbouncer', host: pgbouncer.host, port: pgbouncer.port, adminUser: 'pgb_admin', adminPassword: { env: 'DEMO_PGBOUNCER_PASSWORD' }, databases: [blue.database] } }
+          : {}),
         ...overrides,
       }),
       close,

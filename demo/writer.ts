@@ -20,6 +20,9 @@ export interface WriterStats {
   ids: number[];
   /** Counter bumps that committed: they are not idempotent, so a change applied twice shows. */
   bumps: number;
+  /** When each commit returned (ms since the epoch), and how long its transaction took. */
+  commitAt: number[];
+  latencyMs: number[];
 }
 
 export const WRITER_SCHEMA = `
@@ -33,13 +36,14 @@ export class Writer {
   private loop?: Promise<void>;
   private client?: Client;
   private lastCommit = 0;
-  readonly stats: WriterStats = { commits: 0, failures: 0, longestGapMs: 0, ids: [], bumps: 0 };
+  readonly stats: WriterStats = { commits: 0, failures: 0, longestGapMs: 0, ids: [], bumps: 0, commitAt: [], latencyMs: [] };
 
   private choice = 0;
 
   /**
    * targets() names where the application may write: the side traffic was moved to, or
-   * several sides, tried in turn after a failure until one takes the writes.
+   * several sides, tried in turn after a failure until one takes the writes. A transaction
+   * starts every intervalMs (a fixed rate), or at once when the last one took longer.
    */
   constructor(
     private readonly targets: () => WriterTarget[],
@@ -65,6 +69,7 @@ export class Writer {
       const targets = this.targets();
       const target = targets[this.choice % targets.length];
       const key = `${target.host}:${target.port}`;
+      const started = Date.now();
       try {
         if (!this.client || key !== connectedTo) {
           await this.client?.end().catch(() => undefined);
@@ -86,6 +91,8 @@ export class Writer {
         this.stats.commits += 1;
         this.stats.bumps += 1;
         this.stats.ids.push(Number(rows[0].id));
+        this.stats.commitAt.push(now);
+        this.stats.latencyMs.push(now - started);
       } catch {
         // Refused logins and terminated sessions during the cutover land here: retry.
         this.stats.failures += 1;
@@ -95,7 +102,8 @@ export class Writer {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      if (this.intervalMs > 0) await new Promise((r) => setTimeout(r, this.intervalMs));
+      const wait = this.intervalMs - (Date.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
   }
 }
