@@ -15,10 +15,10 @@ import { uniqueTaskQueue } from './helpers/temporal';
 const ROWS = 3000;
 const lines: string[] = [];
 
-async function stack(name: string): Promise<Stack> {
+async function stack(name: string, pgbouncer = false): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(process.env.RDS_BLUEGREEN_TEST_DIR!, `e2e-${name}-`));
   fs.chmodSync(dir, 0o755);
-  return startStack({ dir, temporalAddress: process.env.TEMPORAL_ADDRESS, taskQueue: uniqueTaskQueue(name), rows: ROWS, log: (l) => lines.push(l) });
+  return startStack({ dir, temporalAddress: process.env.TEMPORAL_ADDRESS, taskQueue: uniqueTaskQueue(name), rows: ROWS, log: (l) => lines.push(l), pgbouncer });
 }
 
 describe('an upgrade under writes', () => {
@@ -40,6 +40,21 @@ describe('an upgrade under writes', () => {
       const report = await runUpgradeUnderLoad(s, { workflowId: `e2e-rollback-${Date.now()}`, manual: false, rollback: true, initialRows: ROWS, log: (l) => lines.push(l) });
       expect(report).toMatchObject({ outcome: 'rolledBack', tablesEqual: true, sequencesEqual: true, rowsMissing: 0, countersMatchRows: true, differences: [] });
       expect(report.commitsAfterMove).toBeGreaterThan(100);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.each([
+    ['cuts over', false, 'finalized'],
+    ['cuts over and rolls back', true, 'rolledBack'],
+  ])('through PgBouncer %s with no failed transaction and nothing lost', async (_name, rollback, outcome) => {
+    const s = await stack(rollback ? 'pgbouncer-rollback' : 'pgbouncer', true);
+    try {
+      const report = await runUpgradeUnderLoad(s, { workflowId: `e2e-pgbouncer-${Date.now()}`, manual: false, rollback, initialRows: ROWS, writers: 3, log: (l) => lines.push(l) });
+      expect(report).toMatchObject({ outcome, viaPgbouncer: true, failedTransactions: 0, tablesEqual: true, sequenceAheadOfRows: true, rowsMissing: 0, countersMatchRows: true, differences: [] });
+      expect(report.commitsAfterMove).toBeGreaterThan(100);
+      console.log(`through PgBouncer (${outcome}): freeze ${report.writeFreezeMs} ms, ${report.committedTransactions} commits, p99 ${report.commitP99Ms} ms`);
     } finally {
       await s.close();
     }
