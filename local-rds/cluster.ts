@@ -92,6 +92,13 @@ export interface InitOptions {
   dataDir: string;
   /** Password of the bootstrap superuser, which the service uses for its own work. */
   adminPassword: string;
+  /**
+   * A server certificate and key to serve TLS with, as RDS does. They are copied into the
+   * data directory (server.crt, server.key: PostgreSQL's defaults), so that a physical copy
+   * serves them too. `ssl = on` only offers TLS: pg_hba.conf's `host` lines still let
+   * clients in that do not ask for it.
+   */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export async function initCluster(options: InitOptions): Promise<void> {
@@ -115,6 +122,15 @@ export async function initCluster(options: InitOptions): Promise<void> {
     fs.rmSync(pwfile, { force: true });
   }
   fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), SETTINGS);
+  if (options.tls) {
+    // PostgreSQL refuses a key file that others can read, or that another user owns.
+    fs.copyFileSync(options.tls.certFile, path.join(dataDir, 'server.crt'));
+    fs.copyFileSync(options.tls.keyFile, path.join(dataDir, 'server.key'));
+    fs.chmodSync(path.join(dataDir, 'server.key'), 0o600);
+    giveToServerUser(path.join(dataDir, 'server.crt'));
+    giveToServerUser(path.join(dataDir, 'server.key'));
+    fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), "ssl = on\nssl_min_protocol_version = 'TLSv1.2'\n");
+  }
 }
 
 export interface StartOptions {

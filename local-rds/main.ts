@@ -31,6 +31,7 @@ then:    AWS_ENDPOINT_URL=http://127.0.0.1:4566 aws rds describe-db-instances`);
   if (!Number.isInteger(paceMs) || paceMs < 0) throw new Error(`--pace must be a number of milliseconds, not ${values.pace}`);
   const server = await startLocalRds({ port, dir: path.resolve(values.dir), paceMs, region: values.region });
   console.log(`local RDS: ${server.endpoint} (state in ${server.rds.dir})`);
+  console.log(`local RDS: its instances serve TLS; their CA bundle is ${server.rds.caFile} (BLUEGREEN_PG_SSLROOTCERT for a worker)`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { toolchain } from '../lib/toolchain';
 import { freePort } from '../lib/ports';
-import { BOOTSTRAP_USER, initCluster, startCluster, stopCluster } from './cluster';
+import { BOOTSTRAP_USER, initCluster, startCluster, stopCluster, type InitOptions } from './cluster';
 import { binDirFor } from './engine-versions';
 
 const execFileAsync = promisify(execFile);
@@ -29,6 +29,8 @@ export interface UpgradeInput {
   port: number;
   logFile: string;
   adminPassword: string;
+  /** The certificate the new cluster serves TLS with, as the old one did. */
+  tls?: InitOptions['tls'];
 }
 
 export async function upgradeRestoredData(input: UpgradeInput): Promise<void> {
@@ -51,7 +53,7 @@ export async function upgradeRestoredData(input: UpgradeInput): Promise<void> {
   const oldData = path.join(work, 'old-data');
   fs.renameSync(dataDir, oldData);
   const newBin = binDirFor(input.toMajor);
-  await initCluster({ binDir: newBin, dataDir, adminPassword });
+  await initCluster({ binDir: newBin, dataDir, adminPassword, tls: input.tls });
   await startCluster({ binDir: newBin, dataDir, port: input.port, logFile: input.logFile });
   const { stderr } = await client(
     'psql',

@@ -11,6 +11,7 @@ import { invalidCombination, invalidValue, notFoundInstance, notFoundSnapshot, R
 import { currentLogFile } from './log-files';
 import { dumpClientMajor, upgradeRestoredData } from './major-upgrade';
 import { physicalCopy } from './physical-copy';
+import { localRdsCertificates, type CertificateSet } from './tls';
 import { StateStore, type InstanceOptions, type InstanceRecord, type SecretRecord, type SnapshotRecord, type State } from './state';
 
 export interface LocalRdsOptions {
@@ -47,6 +48,7 @@ export class LocalRds {
   paceMs: number;
   private readonly store: StateStore;
   private state!: State;
+  private tls!: CertificateSet;
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
 
@@ -62,6 +64,7 @@ export class LocalRds {
     fs.mkdirSync(rds.store.dir, { recursive: true });
     fs.chmodSync(rds.store.dir, 0o755);
     assertServerUserCanUse(rds.store.dir);
+    rds.tls = await localRdsCertificates(rds.store.dir);
     rds.state = rds.store.load(() => ({ adminPassword: crypto.randomBytes(18).toString('base64url'), instances: {}, snapshots: {} }));
     await rds.recover();
     return rds;
@@ -69,6 +72,14 @@ export class LocalRds {
 
   get dir(): string {
     return this.store.dir;
+  }
+
+  /**
+   * The CA bundle that verifies every instance's server certificate (for 127.0.0.1 and
+   * localhost), as RDS's global-bundle.pem does on AWS: BLUEGREEN_PG_SSLROOTCERT for a worker.
+   */
+  get caFile(): string {
+    return this.tls.caFile;
   }
 
   /** Waits for work in flight, then stops every PostgreSQL server of this service. */
@@ -108,7 +119,7 @@ export class LocalRds {
     this.background(record, async () => {
       if (record.port === 0) record.port = await freePort();
       const binDir = version.binDir;
-      await initCluster({ binDir, dataDir: this.dataDir(id), adminPassword: this.state.adminPassword });
+      await initCluster({ binDir, dataDir: this.dataDir(id), adminPassword: this.state.adminPassword, tls: this.tls });
       await startCluster({ binDir, dataDir: this.dataDir(id), port: record.port, logFile: currentLogFile(this.logDir(id)) });
       await this.createRdsRoles(record, input.masterUserPassword);
       await this.step(record, 'backing-up');
@@ -183,6 +194,7 @@ export class LocalRds {
           port: record.port,
           logFile,
           adminPassword: this.state.adminPassword,
+          tls: this.tls,
         });
       } else {
         await startCluster({ binDir: binDirFor(record.major), dataDir: this.dataDir(id), port: record.port, logFile });

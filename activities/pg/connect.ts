@@ -3,6 +3,7 @@
 import { Client } from 'pg';
 import { describeSecretRef, type ResolveSecret, type SecretRef } from '../credentials';
 import { whileHeartbeating } from '../heartbeat';
+import { clientSsl, explainTlsFailure, NO_TLS, type PgTls } from './tls';
 
 export interface DatabaseRef {
   host: string;
@@ -14,6 +15,8 @@ export interface DatabaseRef {
 
 export interface PostgresDeps {
   resolveSecret: ResolveSecret;
+  /** The worker's TLS settings (BLUEGREEN_PG_SSLMODE, BLUEGREEN_PG_SSLROOTCERT); none when absent. */
+  tls?: PgTls;
 }
 
 export type Connect = <T>(db: DatabaseRef, work: (client: Client) => Promise<T>) => Promise<T>;
@@ -24,6 +27,8 @@ export type Connect = <T>(db: DatabaseRef, work: (client: Client) => Promise<T>)
  * the end of the step's whole time limit.
  */
 export function connector(deps: PostgresDeps): Connect {
+  const tls = deps.tls ?? NO_TLS;
+  const ssl = clientSsl(tls);
   return async (db, work) => {
     const password = await deps.resolveSecret(db.password, db);
     const client = new Client({
@@ -34,11 +39,14 @@ export function connector(deps: PostgresDeps): Connect {
       password,
       connectionTimeoutMillis: 10_000,
       application_name: 'rds-bluegreen',
+      ssl,
     });
     client.on('error', () => undefined);
     try {
       await client.connect();
     } catch (err) {
+      const tlsProblem = explainTlsFailure(err, tls, db);
+      if (tlsProblem) throw new Error(`cannot connect to ${db.user}@${db.host}:${db.port}/${db.database}: ${tlsProblem}`, { cause: err });
       throw new Error(`cannot connect to ${db.user}@${db.host}:${db.port}/${db.database} with the password from ${describeSecretRef(db.password)}: ${(err as Error).message}`, { cause: err });
     }
     try {

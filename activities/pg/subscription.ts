@@ -6,6 +6,7 @@ import { parseLsn } from '../../common/lsn';
 import type { ResolveSecret, SecretRef } from '../credentials';
 import { checkSlotName } from './blue';
 import type { Connect, DatabaseRef } from './connect';
+import { NO_TLS, subscriptionSslMode, type PgTls } from './tls';
 
 export interface ReplicationSource {
   host: string;
@@ -38,7 +39,12 @@ async function findSubscription(c: import('pg').Client, name: string): Promise<S
   return rows[0];
 }
 
-export function createSubscriberActivities(connect: Connect, resolveSecret: ResolveSecret) {
+/**
+ * tls: the worker's settings. The subscription's own connection is made by the subscriber's
+ * server, which cannot verify with the worker's CA bundle: see subscriptionSslMode.
+ */
+export function createSubscriberActivities(connect: Connect, resolveSecret: ResolveSecret, tls: PgTls = NO_TLS) {
+  const sslmode = subscriptionSslMode(tls);
   return {
     /** Seed 5.1 (disabled, on GREEN) and 10.6 (enabled, the reverse one on BLUE). */
     async createSubscription(input: {
@@ -62,7 +68,14 @@ export function createSubscriberActivities(connect: Connect, resolveSecret: Reso
           }
           return { created: false };
         }
-        const connection = conninfo({ host: input.source.host, port: input.source.port, dbname: input.source.database, user: input.source.user, password });
+        const connection = conninfo({
+          host: input.source.host,
+          port: input.source.port,
+          dbname: input.source.database,
+          user: input.source.user,
+          password,
+          ...(sslmode ? { sslmode } : {}),
+        });
         // CREATE SUBSCRIPTION takes no bind parameters: its values are quoted by the driver.
         await c.query(
           `create subscription ${c.escapeIdentifier(input.subscription)} connection ${c.escapeLiteral(connection)}
@@ -98,6 +111,16 @@ export function createSubscriberActivities(connect: Connect, resolveSecret: Reso
         await c.query("select pg_replication_origin_advance('pg_' || $1, $2::pg_lsn)", [sub.oid, input.lsn]);
         return { advanced: true, originLsn: (await progress())! };
       });
+    },
+
+    /**
+     * Before a switch: the subscriber's apply commits flushed at once, so that it confirms the
+     * publisher's last LSN in milliseconds instead of after the WAL writer's next round
+     * (wal_writer_delay, 200 ms by default), time the application would spend frozen. Off
+     * (the default) while catching up, where flushing each commit would slow the apply.
+     */
+    async setSubscriptionFlush(input: { db: DatabaseRef; subscription: string; immediate: boolean }): Promise<void> {
+      await connect(input.db, (c) => c.query(`alter subscription ${c.escapeIdentifier(input.subscription)} set (synchronous_commit = ${input.immediate ? "'on'" : "'off'"})`));
     },
 
     async enableSubscription(input: { db: DatabaseRef; subscription: string }): Promise<void> {
