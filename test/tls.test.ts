@@ -6,7 +6,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand, waitUntilDBInstanceAvailable } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBEngineVersionsCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBSnapshotCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  waitUntilDBInstanceAvailable,
+  waitUntilDBSnapshotAvailable,
+} from '@aws-sdk/client-rds';
 import { Client } from 'pg';
 import { connector, type DatabaseRef } from '../activities/pg/connect';
 import { createPostgresActivities } from '../activities/pg';
@@ -191,6 +200,22 @@ describe('verify-full', () => {
       expect(err.message).toContain("connect by a name the certificate holds (for RDS, the instance's endpoint address");
       expect((err.cause as { code?: string }).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
     }
+  });
+
+  test('GREEN, restored from a snapshot upgraded to 17, serves TLS with the same CA', async () => {
+    await t.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'tls-blue', DBSnapshotIdentifier: 'tls-snap' }));
+    await waitUntilDBSnapshotAvailable({ client: t.rds, ...FAST_WAIT }, { DBSnapshotIdentifier: 'tls-snap' });
+    const versions = await t.rds.send(new DescribeDBEngineVersionsCommand({ Engine: 'postgres', EngineVersion: '15', IncludeAll: true }));
+    const target17 = versions.DBEngineVersions![0].ValidUpgradeTarget!.map((v) => v.EngineVersion!).find((v) => v.startsWith('17.'))!;
+    await t.rds.send(new ModifyDBSnapshotCommand({ DBSnapshotIdentifier: 'tls-snap', EngineVersion: target17 }));
+    await waitUntilDBSnapshotAvailable({ client: t.rds, ...FAST_WAIT }, { DBSnapshotIdentifier: 'tls-snap' });
+    await t.rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'tls-green', DBSnapshotIdentifier: 'tls-snap' }));
+    await waitUntilDBInstanceAvailable({ client: t.rds, ...FAST_WAIT }, { DBInstanceIdentifier: 'tls-green' });
+    const green = (await t.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'tls-green' }))).DBInstances![0];
+    const ref = { ...rdsRef(green.Endpoint!.Address!), port: green.Endpoint!.Port! };
+    const row = await connector({ resolveSecret, tls: verifyFull(t.server.rds.caFile) })(ref, async (c) =>
+      (await c.query<SslRow & { server: string }>("select ssl, version, current_setting('server_version_num') as server from pg_stat_ssl where pid = pg_backend_pid()")).rows[0]);
+    expect(row).toMatchObject({ ssl: true, server: expect.stringMatching(/^17/) });
   });
 });
 
