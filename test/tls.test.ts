@@ -270,15 +270,17 @@ describe('servers that differ from the worker', () => {
     await asSuperuser((c) => c.query('select pg_reload_conf()'));
   });
 
-  test('a server without TLS: require is refused, saying so', async () => {
+  test('a server without TLS: require and verify-full are refused, saying so', async () => {
     await asSuperuser(async (c) => {
       await c.query('alter system set ssl = off');
       await c.query('select pg_reload_conf()');
     });
     const err = await rejection(sessionSsl({ mode: 'require' }, otherRef()));
     expect(err.message).toBe(
-      `cannot connect to ${BOOTSTRAP_USER}@127.0.0.1:${otherServer.port}/postgres: 127.0.0.1:${otherServer.port} does not offer TLS, and BLUEGREEN_PG_SSLMODE=require requires it: turn ssl on at that server, or set BLUEGREEN_PG_SSLMODE=disable`,
+      `cannot connect to ${BOOTSTRAP_USER}@127.0.0.1:${otherServer.port}/postgres: 127.0.0.1:${otherServer.port} does not offer TLS, and BLUEGREEN_PG_SSLMODE=require requires it: turn ssl on at that server, or set BLUEGREEN_PG_SSLMODE=disable to connect without TLS`,
     );
+    const full = await rejection(sessionSsl(verifyFull(other.caFile), otherRef()));
+    expect(full.message).toContain('does not offer TLS, and BLUEGREEN_PG_SSLMODE=verify-full requires it: turn ssl on at that server, or unset BLUEGREEN_PG_SSLROOTCERT and BLUEGREEN_PG_SSLMODE to connect without TLS');
     expect((await sessionSsl({ mode: 'disable' }, otherRef())).ssl).toBe(false);
   });
 });

@@ -124,7 +124,8 @@ export function explainTlsFailure(err: unknown, tls: PgTls, target: { host: stri
     return `the server certificate of ${where} is not valid now (${e.code}): renew it (on RDS, rotate the instance's certificate authority), or fix this host's clock`;
   }
   if (e.message === 'The server does not support SSL connections') {
-    return `${where} does not offer TLS, and ${SSLMODE_VAR}=${tls.mode} requires it: turn ssl on at that server, or set ${SSLMODE_VAR}=disable`;
+    const off = tls.rootCert ? `unset ${SSLROOTCERT_VAR} and ${SSLMODE_VAR}` : `set ${SSLMODE_VAR}=disable`;
+    return `${where} does not offer TLS, and ${SSLMODE_VAR}=${tls.mode} requires it: turn ssl on at that server, or ${off} to connect without TLS`;
   }
   if (tls.mode === 'disable' && e.code === '28000' && /no encryption/.test(e.message)) {
     return `${where} refuses connections without TLS (on RDS, rds.force_ssl = 1): set ${SSLROOTCERT_VAR} to the servers' CA bundle (for RDS, ${RDS_CA_BUNDLE_URL}), which turns on verify-full`;
