@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'scratch/**', '**/*.cjs', 'jest.config.js'] },
+  { ignores: ['.scratch/**', 'node_modules/**', 'coverage/**', 'scratch/**', '**/*.cjs', 'jest.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

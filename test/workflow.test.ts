@@ -12,6 +12,9 @@ import { callNames, failAt, fakeActivities, holdAt, scriptFor } from './helpers/
 import { connectClient, uniqueTaskQueue, workflowsPath } from './helpers/temporal';
 
 const HISTORIES = path.join(__dirname, 'fixtures', 'histories');
+// RECORD_HISTORIES=<label> stores this run's histories as <label>-finalize.json and
+// <label>-rollback.json, to be replayed by every later version of the workflow.
+const recordAs = (name: string) => path.join(HISTORIES, `${process.env.RECORD_HISTORIES}-${name}.json`);
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -84,12 +87,24 @@ const SEED_ORDER = [
   'maintainGreen',
   'replicationLag',
 ];
-// Inside the write freeze only lockLogins to unlockLogins; the rest before or after.
+// Inside the write freeze only lockLogins to unlockLogins, the sequences copied while
+// replication drains; the rest before or after.
 const CUTOVER_ORDER = [
-  'createReplicationRole', 'createPublication',
-  'lockLogins', 'waitForLag', 'dropSubscription', 'createReplicationSlot', 'syncSequences', 'unlockLogins',
-  'dropReplicationSlot', 'createSubscription', 'runChecks',
+  ['createReplicationRole'], ['createPublication'], ['setSubscriptionFlush'],
+  ['lockLogins'], ['waitForLag', 'dropSubscription', 'createReplicationSlot', 'syncSequences'], ['unlockLogins'],
+  ['dropReplicationSlot'], ['createSubscription'], ['runChecks'],
 ];
+
+/** Calls in groups: each group's calls in any order (they run at once), the groups in order. */
+function grouped(calls: string[], groups: string[][]): string[][] {
+  let at = 0;
+  return groups.map((g) => {
+    const slice = calls.slice(at, at + g.length);
+    at += g.length;
+    return [...slice].sort();
+  });
+}
+const sortedGroups = (groups: string[][]) => groups.map((g) => [...g].sort());
 
 describe('blueGreenUpgrade', () => {
   it('runs the seed in order, waits for approval, cuts over and finalizes', async () => {
@@ -107,8 +122,11 @@ describe('blueGreenUpgrade', () => {
     const calls = callNames(handle.workflowId);
     // The approval wait reads the lag once more after the approval.
     expect(calls.slice(0, SEED_ORDER.length)).toEqual(SEED_ORDER);
-    const cutoverAt = calls.indexOf('waitForLag') - 3;
-    expect(calls.slice(cutoverAt, cutoverAt + CUTOVER_ORDER.length)).toEqual(CUTOVER_ORDER);
+    const cutoverAt = calls.indexOf('setSubscriptionFlush') - 2;
+    expect(grouped(calls.slice(cutoverAt), CUTOVER_ORDER)).toEqual(sortedGroups(CUTOVER_ORDER));
+    // Replication drains in the seed's order, in parallel with the sequences.
+    const drain = ['waitForLag', 'dropSubscription', 'createReplicationSlot'].map((n) => calls.indexOf(n, cutoverAt));
+    expect([...drain].sort((a, b) => a - b)).toEqual(drain);
     expect(calls.slice(-2)).toEqual(['dropSubscription', 'dropReplicationSlot']);
     const status = await handle.query(statusQuery);
     expect(status.serving).toBe('green');
@@ -132,7 +150,7 @@ describe('blueGreenUpgrade', () => {
     console.log(`a complete run (approve, finalize) has ${history.events!.length} events`);
     if (process.env.RECORD_HISTORIES) {
       fs.mkdirSync(HISTORIES, { recursive: true });
-      fs.writeFileSync(path.join(HISTORIES, 'finalize.json'), historyToJSON(history));
+      fs.writeFileSync(recordAs('finalize'), historyToJSON(history));
     }
   });
 
@@ -155,12 +173,15 @@ describe('blueGreenUpgrade', () => {
     expect(await handle.executeUpdate('approveRollback')).toBe('rollback approved');
     expect((await handle.result()).outcome).toBe('rolledBack');
     const calls = callNames(handle.workflowId);
-    const rollbackAt = calls.lastIndexOf('lockLogins');
-    expect(calls.slice(rollbackAt)).toEqual(['lockLogins', 'waitForLag', 'dropSubscription', 'syncSequences', 'unlockLogins', 'dropReplicationSlot']);
+    const rollbackAt = calls.lastIndexOf('setSubscriptionFlush');
+    const order = [['setSubscriptionFlush'], ['lockLogins'], ['waitForLag', 'dropSubscription', 'syncSequences'], ['unlockLogins'], ['dropReplicationSlot']];
+    expect(grouped(calls.slice(rollbackAt), order)).toEqual(sortedGroups(order));
+    expect(calls.slice(rollbackAt)).toHaveLength(7);
+    expect(calls.indexOf('waitForLag', rollbackAt)).toBeLessThan(calls.indexOf('dropSubscription', rollbackAt));
     const status = await handle.query(statusQuery);
     expect(status.serving).toBe('blue');
     expect(status.outcome).toBe('rolledBack');
-    if (process.env.RECORD_HISTORIES) fs.writeFileSync(path.join(HISTORIES, 'rollback.json'), historyToJSON(await handle.fetchHistory()));
+    if (process.env.RECORD_HISTORIES) fs.writeFileSync(recordAs('rollback'), historyToJSON(await handle.fetchHistory()));
   });
 
   it('finalizes by itself at the end of the rollback window when told to', async () => {
@@ -301,11 +322,13 @@ describe('traffic switch', () => {
     await waitFor(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
     await handle.executeUpdate('approveRollback');
     expect((await handle.result()).outcome).toBe('rolledBack');
-    expect(switchCalls(handle.workflowId)).toEqual([
-      'lockLogins 6002',
-      'pausePgbouncer', 'lockLogins 6001', 'syncSequences', 'repointPgbouncer 6002', 'unlockLogins 6002', 'resumePgbouncer',
-      'pausePgbouncer', 'lockLogins 6002', 'syncSequences', 'repointPgbouncer 6001', 'unlockLogins 6001', 'resumePgbouncer',
-    ]);
+    const expected = [
+      ['lockLogins 6002'],
+      ['pausePgbouncer'], ['lockLogins 6001', 'syncSequences', 'repointPgbouncer 6002'], ['unlockLogins 6002'], ['resumePgbouncer'],
+      ['pausePgbouncer'], ['lockLogins 6002', 'syncSequences', 'repointPgbouncer 6001'], ['unlockLogins 6001'], ['resumePgbouncer'],
+    ];
+    expect(grouped(switchCalls(handle.workflowId), expected)).toEqual(sortedGroups(expected));
+    expect(switchCalls(handle.workflowId)).toHaveLength(13);
   });
 
   it('pgbouncer: a failure inside the freeze reopens BLUE, points PgBouncer back and resumes it', async () => {
@@ -313,11 +336,13 @@ describe('traffic switch', () => {
     await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     await handle.executeUpdate('approveCutover');
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-    expect(switchCalls(handle.workflowId)).toEqual([
-      'lockLogins 6002',
-      'pausePgbouncer', 'lockLogins 6001', 'syncSequences', 'repointPgbouncer 6002',
-      'unlockLogins 6001', 'repointPgbouncer 6001', 'resumePgbouncer',
-    ]);
+    const expected = [
+      ['lockLogins 6002'],
+      ['pausePgbouncer'], ['lockLogins 6001', 'syncSequences', 'repointPgbouncer 6002'],
+      ['unlockLogins 6001'], ['repointPgbouncer 6001'], ['resumePgbouncer'],
+    ];
+    expect(grouped(switchCalls(handle.workflowId), expected)).toEqual(sortedGroups(expected));
+    expect(switchCalls(handle.workflowId)).toHaveLength(8);
     const status = await handle.query(statusQuery);
     expect(status).toMatchObject({ outcome: 'failed', serving: 'blue' });
     expect(status.lastError).toMatch(/cutover failed, BLUE reopened: .*repointPgbouncer failed on purpose/);
@@ -338,7 +363,9 @@ describe('traffic switch', () => {
     await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     await handle.executeUpdate('approveCutover');
     expect((await handle.result()).outcome).toBe('finalized');
-    expect(switchCalls(handle.workflowId)).toEqual(['lockLogins 6002', 'lockLogins 6001', 'syncSequences', 'runTrafficHook 6002', 'unlockLogins 6002']);
+    const expected = [['lockLogins 6002'], ['lockLogins 6001', 'syncSequences', 'runTrafficHook 6002'], ['unlockLogins 6002']];
+    expect(grouped(switchCalls(handle.workflowId), expected)).toEqual(sortedGroups(expected));
+    expect(switchCalls(handle.workflowId)).toHaveLength(5);
     const hook = scriptFor(handle.workflowId).calls.find((c) => c.name === 'runTrafficHook')!;
     expect(hook.input).toMatchObject({ hook: 'switch-dns', to: { side: 'green', instanceId: 'green', host: '127.0.0.1', port: 6002, database: 'app' } });
   });

@@ -1,7 +1,7 @@
 // Seeds 10 to 12 and the seed's ROLLBACK: the moments when one side closes and the other
 // opens. Until the opening side takes logins, a failure reopens the closing side: exactly one
 // side serves whatever happens, never both and never neither.
-import { CancellationScope, log } from '@temporalio/workflow';
+import { CancellationScope, log, patched } from '@temporalio/workflow';
 import { act, CUTOVER, describe, QUICK } from './act';
 import type { UpgradeInput } from './input';
 import { awaitManualSwitch, holdTraffic, moveTraffic, releaseTraffic, restoreTraffic, type Side, type TrafficContext } from './traffic';
@@ -30,18 +30,21 @@ export async function cutover(t: CutoverTools): Promise<void> {
   t.step('11.1/11.2 replication role and publication on GREEN');
   await act(QUICK, 'seed 11.1: replication role on GREEN').createReplicationRole({ db: t.greenDb(), role: input.replication.user, password: input.replication.password });
   await act(QUICK, 'seed 11.2: publication on GREEN').createPublication({ db: t.greenDb(), publication });
+  await act(QUICK, 'GREEN confirms applied changes at once').setSubscriptionFlush({ db: t.greenDb(), subscription, immediate: true });
 
   await closeAndOpen(t, 'blue', 'green', async () => {
     t.step('10.2 BLUE users NOLOGIN, sessions terminated');
     await act(CUTOVER, 'seed 10.2: lock BLUE').lockLogins({ db: t.blueDb(), roles: input.appUsers });
-    t.step('10.1 waiting for lag 0');
-    await act(CUTOVER, 'seed 10.1: wait for lag 0').waitForLag({ db: t.blueDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
-    t.step('10.3 drop the subscription on GREEN');
-    await act(CUTOVER, 'seed 10.3: drop the subscription on GREEN').dropSubscription({ db: t.greenDb(), subscription });
-    t.step('10.5 slot on GREEN');
-    await act(CUTOVER, 'seed 10.5: slot on GREEN').createReplicationSlot({ db: t.greenDb(), slot });
-    t.step('10.7 sequences from BLUE to GREEN');
-    await act(CUTOVER, 'seed 10.7: sync sequences').syncSequences({ source: t.blueDb(), target: t.greenDb() });
+    t.step('10.1 lag 0, 10.3 subscription dropped, 10.5 slot on GREEN; 10.7 sequences');
+    // With BLUE locked no sequence moves: they are copied while replication drains.
+    await all(
+      (async () => {
+        await act(CUTOVER, 'seed 10.1: wait for lag 0').waitForLag({ db: t.blueDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
+        await act(CUTOVER, 'seed 10.3: drop the subscription on GREEN').dropSubscription({ db: t.greenDb(), subscription });
+        await act(CUTOVER, 'seed 10.5: slot on GREEN').createReplicationSlot({ db: t.greenDb(), slot });
+      })(),
+      act(CUTOVER, 'seed 10.7: sync sequences').syncSequences({ source: t.blueDb(), target: t.greenDb() }),
+    );
   });
 
   // GREEN serves. The way back is built now, and a failure here leaves GREEN serving.
@@ -69,15 +72,26 @@ export async function rollback(t: CutoverTools): Promise<void> {
   const { slot, subscription } = input.replication;
   t.step('ROLLBACK 1 reverse replication lag');
   await t.readLag('green');
+  // Added after the first stored histories: rollbacks started before it replay the old order.
+  const tight = patched('tight-rollback');
+  if (tight) await act(QUICK, 'BLUE confirms applied changes at once').setSubscriptionFlush({ db: t.blueDb(), subscription, immediate: true });
   await closeAndOpen(t, 'green', 'blue', async () => {
     t.step('ROLLBACK 2 GREEN users NOLOGIN, sessions terminated');
     await act(CUTOVER, 'rollback 2: lock GREEN').lockLogins({ db: t.greenDb(), roles: input.appUsers });
-    await act(CUTOVER, 'rollback 1: wait for lag 0').waitForLag({ db: t.greenDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
-    t.step('ROLLBACK 3 drop the subscription on BLUE');
-    await act(CUTOVER, 'rollback 3: drop the subscription on BLUE').dropSubscription({ db: t.blueDb(), subscription });
-    t.step('ROLLBACK 4 sequences from GREEN to BLUE');
-    await act(CUTOVER, 'rollback 4: sync sequences').syncSequences({ source: t.greenDb(), target: t.blueDb() });
-  });
+    const drain = async () => {
+      t.step('ROLLBACK 1 lag 0, ROLLBACK 3 drop the subscription on BLUE');
+      await act(CUTOVER, 'rollback 1: wait for lag 0').waitForLag({ db: t.greenDb(), slot, maxLagBytes: 0, timeoutSeconds: 60 });
+      await act(CUTOVER, 'rollback 3: drop the subscription on BLUE').dropSubscription({ db: t.blueDb(), subscription });
+    };
+    const sequences = () => act(CUTOVER, 'rollback 4: sync sequences').syncSequences({ source: t.greenDb(), target: t.blueDb() });
+    if (tight) {
+      await all(drain(), sequences());
+    } else {
+      await drain();
+      t.step('ROLLBACK 4 sequences from GREEN to BLUE');
+      await sequences();
+    }
+  }, tight);
   await awaitManualSwitch(t, 'blue');
   t.step(input.traffic.strategy === 'none' ? 'ROLLBACK 6 traffic to BLUE: repoint the application to BLUE' : 'ROLLBACK 6 traffic on BLUE');
   await act(QUICK, 'rollback: drop the slot on GREEN').dropReplicationSlot({ db: t.greenDb(), slot });
@@ -88,14 +102,19 @@ export async function rollback(t: CutoverTools): Promise<void> {
  * traffic released. If anything fails before `to` opens, `from` reopens and takes the
  * traffic back; PgBouncer is resumed whatever happens.
  */
-async function closeAndOpen(t: CutoverTools, from: Side, to: Side, close: () => Promise<void>): Promise<void> {
+async function closeAndOpen(t: CutoverTools, from: Side, to: Side, close: () => Promise<void>, parallel = true): Promise<void> {
   const { state, input } = t;
   const db = (side: Side) => (side === 'blue' ? t.blueDb() : t.greenDb());
   try {
     await CancellationScope.nonCancellable(async () => {
       await holdTraffic(t);
-      await close();
-      await moveTraffic(t, to);
+      // Traffic moves while `from` closes: until `to` opens, no one gets through either way.
+      if (parallel) {
+        await all(close(), moveTraffic(t, to));
+      } else {
+        await close();
+        await moveTraffic(t, to);
+      }
       t.step(`${to === 'green' ? '12.1' : 'ROLLBACK 5'} ${to.toUpperCase()} users LOGIN`);
       await act(CUTOVER, `${to === 'green' ? 'seed 12.1' : 'rollback 5'}: open ${to.toUpperCase()}`).unlockLogins({ db: db(to), roles: input.appUsers });
       state.status.serving = to;
@@ -122,6 +141,13 @@ async function closeAndOpen(t: CutoverTools, from: Side, to: Side, close: () => 
     }
     throw err;
   }
+}
+
+/** Waits for every step, then fails with the first failure: no step still runs when the fail-safe starts. */
+async function all(...steps: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**

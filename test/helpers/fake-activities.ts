@@ -92,7 +92,7 @@ const NAMES = [
   'findStartLsn', 'createReplicationRole', 'dropReplicationRole', 'createPublication', 'dropPublication', 'createReplicationSlot',
   'dropReplicationSlot', 'createSubscription', 'advanceOrigin', 'enableSubscription', 'checkSubscriptionStreaming', 'dropSubscription',
   'runChecks', 'compareSchemas', 'replicationLag', 'waitForLag', 'maintainGreen', 'lockLogins', 'unlockLogins', 'syncSequences',
-  'checkPgbouncer', 'pausePgbouncer', 'repointPgbouncer', 'resumePgbouncer', 'checkTrafficHook', 'runTrafficHook',
+  'setSubscriptionFlush', 'checkPgbouncer', 'pausePgbouncer', 'repointPgbouncer', 'resumePgbouncer', 'checkTrafficHook', 'runTrafficHook',
 ];
 
 export function fakeActivities(): Record<string, (input: Record<string, unknown>) => Promise<unknown>> {
