@@ -7,6 +7,7 @@ import { createSecretResolver, type SecretDeps } from './credentials';
 import { createHookActivities } from './hook';
 import { createLogsActivities } from './logs';
 import { createPostgresActivities } from './pg';
+import type { PgTls } from './pg/tls';
 import { createPgbouncerActivities } from './pgbouncer';
 import { createRdsActivities, type RdsDeps } from './rds';
 import { createWorkerInfoActivities } from './worker-info';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   waiterDelay?: RdsDeps['waiterDelay'];
   /** Where the `command` traffic switch finds the hooks it may run (BLUEGREEN_HOOKS_DIR). */
   hooksDir?: string;
+  /** TLS to BLUE and GREEN (BLUEGREEN_PG_SSLMODE, BLUEGREEN_PG_SSLROOTCERT); none when absent. */
+  pgTls?: PgTls;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -29,7 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWorkerInfoActivities(deps.packageVersion),
     ...createRdsActivities(deps),
     ...createLogsActivities(deps),
-    ...createPostgresActivities(resolveSecret),
+    ...createPostgresActivities(resolveSecret, deps.pgTls),
     ...createPgbouncerActivities({ resolveSecret }),
     ...createHookActivities({ hooksDir: deps.hooksDir }),
   };

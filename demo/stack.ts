@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { pgTlsFromEnv } from '../activities/pg/tls';
 import { startLocalRds, type LocalRdsServer } from '../local-rds/server';
 import { dataConverterFromEnv } from '../lib/codec';
 import { startDevServer, stopDevServer, type DevServer } from '../lib/temporal-dev-server';
@@ -90,7 +91,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       cleanups.push(() => pgbouncer!.stop());
       log(`PgBouncer in front of BLUE: ${pgbouncer.host}:${pgbouncer.port}`);
     }
-    const activities = createActivities({ packageVersion: version, ...aws, waiterDelay: { minDelay: 1, maxDelay: 1 } });
+    // The worker reaches BLUE and GREEN over TLS, verifying them with the local RDS's CA, as
+    // it would verify RDS with AWS's bundle.
+    const pgTls = pgTlsFromEnv({ BLUEGREEN_PG_SSLROOTCERT: rdsServer.rds.caFile });
+    const activities = createActivities({ packageVersion: version, ...aws, waiterDelay: { minDelay: 1, maxDelay: 1 }, pgTls });
+    log(`worker to BLUE and GREEN: TLS verify-full with the local RDS's CA (${rdsServer.rds.caFile})`);
     const target17 = (await activities.validUpgradeTargets({ engineVersion: '15' })).find((v) => v.startsWith('17.'))!;
 
     try {
@@ -127,6 +132,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         DEMO_MASTER_PASSWORD: secrets.master,
         DEMO_REPLICATION_PASSWORD: secrets.replication,
         DEMO_PGBOUNCER_PASSWORD: secrets.pgbouncer,
+        BLUEGREEN_PG_SSLROOTCERT: rdsServer.rds.caFile,
       },
       rdsServer,
       aws,

@@ -1,9 +1,7 @@
 // The worker: the workflows and activities on the task queue until SIGINT or SIGTERM, when
 // it finishes the tasks in hand and returns. Interceptors are for tests that need them.
 import { NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
-import { createSecretResolver } from '../activities/credentials';
-import { createPostgresActivities } from '../activities/pg';
+import { createActivities } from '../activities';
 import { describePgTls, pgTlsFromEnv } from '../activities/pg/tls';
 import { version } from '../package.json';
 import { awsClients } from './clients';
@@ -21,16 +19,14 @@ export async function runWorker(options: { interceptors?: WorkerInterceptors } =
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: withPgTls(
-        {
-          packageVersion: version,
-          ...aws,
-          // The local RDS changes state in seconds; AWS in minutes.
-          waiterDelay: aws.local ? { minDelay: 1, maxDelay: 2 } : undefined,
-          hooksDir: process.env.BLUEGREEN_HOOKS_DIR || undefined,
-        },
+      activities: createActivities({
+        packageVersion: version,
+        ...aws,
+        // The local RDS changes state in seconds; AWS in minutes.
+        waiterDelay: aws.local ? { minDelay: 1, maxDelay: 2 } : undefined,
+        hooksDir: process.env.BLUEGREEN_HOOKS_DIR || undefined,
         pgTls,
-      ),
+      }),
       interceptors: options.interceptors,
       dataConverter: settings.dataConverter,
     });
@@ -44,13 +40,4 @@ export async function runWorker(options: { interceptors?: WorkerInterceptors } =
     aws.logs.destroy();
     aws.secretsManager.destroy();
   }
-}
-
-/**
- * Every activity, the PostgreSQL ones connecting with the worker's TLS settings.
- * createActivities (activities/index.ts) builds them without TLS; until its ActivityDeps
- * carries the settings, they are built again here with them and replace those.
- */
-function withPgTls(deps: ActivityDeps, pgTls: ReturnType<typeof pgTlsFromEnv>) {
-  return { ...createActivities(deps), ...createPostgresActivities(createSecretResolver(deps), pgTls) };
 }
