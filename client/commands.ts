@@ -97,7 +97,7 @@ export async function watch(ctx: Context, workflowId: string, onUpdate: (s: Upgr
 }
 
 /** Sends a message as an update: the sender learns at once whether it applies, and why not. */
-export async function send(ctx: Context, workflowId: string, message: 'approveCutover' | 'approveRollback' | 'finalize' | 'abort' | 'setStartLsn', arg?: string): Promise<Output> {
+export async function send(ctx: Context, workflowId: string, message: 'approveCutover' | 'approveRollback' | 'finalize' | 'abort' | 'setStartLsn' | 'trafficSwitched', arg?: string): Promise<Output> {
   try {
     const handle = ctx.client.workflow.getHandle(workflowId);
     const answer = arg === undefined ? await handle.executeUpdate<string, []>(message) : await handle.executeUpdate<string, [string]>(message, { args: [arg] });

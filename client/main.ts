@@ -29,6 +29,9 @@ const HELP: Record<string, string> = {
   lsn: `bluegreen lsn WORKFLOW_ID X/Y [--json]
   Gives the first "redo done at X/Y" of GREEN's log when the upgrade cannot read it.
   example: bluegreen lsn upgrade-orders-db 0/200DC60`,
+  switched: `bluegreen switched WORKFLOW_ID [--json]
+  With traffic.strategy "manual": says the application now connects to the side that just opened.
+  example: bluegreen switched upgrade-orders-db`,
   list: `bluegreen list [--json]
   The upgrades in the namespace.
   example: bluegreen list --json`,
@@ -114,6 +117,9 @@ export async function main(argv: string[], out: (text: string) => void = console
         break;
       case 'lsn':
         print(await commands.send(ctx, need(args[0], 'the workflow id', 'lsn'), 'setStartLsn', need(args[1], 'the LSN X/Y', 'lsn')));
+        break;
+      case 'switched':
+        print(await commands.send(ctx, need(args[0], 'the workflow id', 'switched'), 'trafficSwitched'));
         break;
       case 'list':
         print(await commands.list(ctx));

@@ -34,6 +34,12 @@ describe('validateInput', () => {
 
   const cases: Array<[string, (i: Record<string, any>) => void, RegExp]> = [
     ['not an object', (i) => Object.keys(i).forEach((k) => delete i[k]), /blue: must be an object/],
+    ['unknown traffic strategy', (i) => (i.traffic = { strategy: 'dns' }), /traffic.strategy: "dns" must be "none", "manual", "command" or "pgbouncer"/],
+    ['traffic hook as a path out of the hooks directory', (i) => (i.traffic = { strategy: 'command', hook: '../../bin/sh' }), /traffic.hook: "..\/..\/bin\/sh" must be the file name of a hook/],
+    ['traffic hook as a shell command', (i) => (i.traffic = { strategy: 'command', hook: 'switch; rm -rf /' }), /traffic.hook/],
+    ['PgBouncer admin password in clear', (i) => (i.traffic = { strategy: 'pgbouncer', host: 'pgbouncer', adminPassword: 'hunter2' }), /traffic.adminPassword: must be a reference, not a password/],
+    ['PgBouncer database with an admin command', (i) => (i.traffic = { strategy: 'pgbouncer', host: 'pgbouncer', adminPassword: { env: 'P' }, databases: ['app; SHUTDOWN'] }), /traffic.databases\[0\]: .* must be a PgBouncer database name/],
+    ['PgBouncer port out of range', (i) => (i.traffic = { strategy: 'pgbouncer', host: 'pgbouncer', port: 70000, adminPassword: { env: 'P' } }), /traffic.port: must be a number from 1 to 65535/],
     ['unknown top-level field', (i) => (i.cutoverNow = true), /input.cutoverNow: is not a known field/],
     ['unknown nested field', (i) => (i.blue.password = 'x'), /blue.password: is not a known field/],
     ['instance id with a quote', (i) => (i.blue.instanceId = "orders'--"), /blue.instanceId: .* must be 1 to 63 letters/],
