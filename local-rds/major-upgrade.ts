@@ -6,8 +6,10 @@
 // Only PostgreSQL 15's pg_dumpall is installed, and it cannot read newer servers, so
 // the data of an upgraded snapshot must come from 15.
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import { promisify } from 'node:util';
 import { toolchain } from '../lib/toolchain';
 import { freePort } from '../lib/ports';
@@ -49,7 +51,7 @@ export async function upgradeRestoredData(input: UpgradeInput): Promise<void> {
   }
   // PostgreSQL 16 lets a role grant only roles it holds with ADMIN OPTION, superuser or not;
   // 15's dump names grantors that may not: the bootstrap superuser grants them instead.
-  fs.writeFileSync(dumpFile, fs.readFileSync(dumpFile, 'utf8').replace(/^(GRANT [^\n]*?) GRANTED BY [^;\n]+;$/gm, '$1;'));
+  await stripGrantors(dumpFile);
   const oldData = path.join(work, 'old-data');
   fs.renameSync(dataDir, oldData);
   const newBin = binDirFor(input.toMajor);
@@ -64,6 +66,20 @@ export async function upgradeRestoredData(input: UpgradeInput): Promise<void> {
   const errors = stderr.split('\n').filter((line) => line.includes('ERROR:') && !/role "[^"]+" already exists/.test(line));
   if (errors.length > 0) throw new Error(`loading the dump into PostgreSQL ${input.toMajor} failed:\n${errors.join('\n')}`);
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** Rewrites the dump line by line: it may be larger than a string can hold. */
+async function stripGrantors(dumpFile: string): Promise<void> {
+  const rewritten = `${dumpFile}.granted`;
+  const out = fs.createWriteStream(rewritten);
+  const lines = readline.createInterface({ input: fs.createReadStream(dumpFile), crlfDelay: Infinity });
+  for await (const line of lines) {
+    const kept = line.startsWith('GRANT ') ? line.replace(/^(GRANT .*?) GRANTED BY [^;]+;$/, '$1;') : line;
+    if (!out.write(`${kept}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  fs.renameSync(rewritten, dumpFile);
 }
 
 async function client(program: string, args: string[], password: string): Promise<{ stdout: string; stderr: string }> {
