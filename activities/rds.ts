@@ -52,6 +52,8 @@ export interface InstanceInfo {
   port?: number;
   createdAt?: string;
   enabledCloudwatchLogsExports: string[];
+  /** GiB; the WAL guard estimates free storage from it. */
+  allocatedStorageGiB?: number;
 }
 
 export interface SnapshotInfo {
@@ -75,6 +77,7 @@ function instanceInfo(i: DBInstance): InstanceInfo {
     port: i.Endpoint?.Port,
     createdAt: i.InstanceCreateTime?.toISOString(),
     enabledCloudwatchLogsExports: i.EnabledCloudwatchLogsExports ?? [],
+    allocatedStorageGiB: i.AllocatedStorage,
   };
 }
 

@@ -38,8 +38,9 @@ describe('durability', () => {
       { activity: 'findStartLsn', nth: 1, delayMs: 0 }, // findStartLsn
       { activity: 'advanceOrigin', nth: 1, delayMs: 0 }, // startReplication
       { activity: 'maintainGreen', nth: 1, delayMs: 0 }, // maintainGreen
-      { activity: 'replicationLag', nth: 1, delayMs: 0 }, // catchUp
-      { activity: 'replicationLag', nth: 2, delayMs: 0 }, // awaitApproval
+      // The WAL guard reads the lag in other phases too; apply errors are read only in these two.
+      { activity: 'subscriptionErrors', nth: 1, delayMs: 0 }, // catchUp
+      { activity: 'subscriptionErrors', nth: 2, delayMs: 0 }, // awaitApproval
       { activity: 'lockLogins', nth: 2, delayMs: 0 }, // cutover: BLUE being locked
       { activity: 'dropSubscription', nth: 2, delayMs: 0 }, // finalize
     ];

@@ -34,6 +34,9 @@ describe('validateInput', () => {
 
   const cases: Array<[string, (i: Record<string, any>) => void, RegExp]> = [
     ['not an object', (i) => Object.keys(i).forEach((k) => delete i[k]), /blue: must be an object/],
+    ['WAL guard warning above its abort', (i) => (i.walGuard = { warnRetainedBytes: 2 * 1024 ** 3, abortRetainedBytes: 1024 ** 3 }), /walGuard.warnRetainedBytes: must not be above abortRetainedBytes/],
+    ['WAL guard percent out of range', (i) => (i.walGuard = { abortFreeStoragePercent: -5 }), /walGuard.abortFreeStoragePercent: must be a number from 0 to 100/],
+    ['WAL guard bytes as text', (i) => (i.walGuard = { abortRetainedBytes: '10GB' }), /walGuard.abortRetainedBytes: must be a number/],
     ['unknown traffic strategy', (i) => (i.traffic = { strategy: 'dns' }), /traffic.strategy: "dns" must be "none", "manual", "command" or "pgbouncer"/],
     ['traffic hook as a path out of the hooks directory', (i) => (i.traffic = { strategy: 'command', hook: '../../bin/sh' }), /traffic.hook: "..\/..\/bin\/sh" must be the file name of a hook/],
     ['traffic hook as a shell command', (i) => (i.traffic = { strategy: 'command', hook: 'switch; rm -rf /' }), /traffic.hook/],

@@ -237,8 +237,9 @@ const PHASE_STEPS: Array<[string, string, number]> = [
   ['findStartLsn', 'findStartLsn', 1],
   ['startReplication', 'enableSubscription', 1],
   ['maintainGreen', 'maintainGreen', 1],
-  ['catchUp', 'replicationLag', 1],
-  ['awaitApproval', 'replicationLag', 2],
+  // Only catchUp and awaitApproval read apply errors (the WAL guard reads the lag elsewhere too).
+  ['catchUp', 'subscriptionErrors', 1],
+  ['awaitApproval', 'subscriptionErrors', 2],
 ];
 
 /** What compensation must undo, newest first, once a phase has begun. */
@@ -380,6 +381,23 @@ describe('traffic switch', () => {
     expect(waiting.waitingFor?.what).toMatch(/GREEN \(127.0.0.1:6002\)/);
     expect(await handle.executeUpdate('trafficSwitched')).toBe('traffic on GREEN noted');
     expect((await handle.result()).outcome).toBe('finalized');
+  });
+});
+
+describe('the WAL guard', () => {
+  it("warns as BLUE's free storage runs low, then aborts with compensation", async () => {
+    const handle = await start();
+    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    scriptFor(handle.workflowId).usedBytes = 17 * 1024 ** 3;
+    const warned = await waitFor(handle, (s) => (s.warnings ?? []).some((w) => w.startsWith('WAL guard')), 'the warning');
+    expect(warned.freeStoragePercent).toBe(15);
+    expect(warned.outcome).toBeUndefined();
+    scriptFor(handle.workflowId).usedBytes = 19 * 1024 ** 3;
+    expect((await handle.result()).outcome).toBe('aborted');
+    const status = await handle.query(statusQuery);
+    expect(status.lastError).toMatch(/^aborted: WAL guard: .*BLUE's free storage is about 5% \(abort at 10% free\)/);
+    const calls = callNames(handle.workflowId);
+    expect(calls.slice(-6)).toEqual(expectedUndo('awaitApproval'));
   });
 });
 

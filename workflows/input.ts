@@ -52,6 +52,12 @@ export interface UpgradeInput {
   historyLimit: number;
   /** How the application's connections move between BLUE and GREEN at cutover and rollback. */
   traffic: TrafficSwitch;
+  /**
+   * While the slot holds WAL on BLUE before cutover: warn, then abort with compensation (which
+   * drops the slot and frees the WAL) before BLUE's disk fills. Bytes retained by the slot,
+   * and BLUE's free storage estimated from its allocated storage less its databases and WAL.
+   */
+  walGuard: { warnRetainedBytes?: number; abortRetainedBytes?: number; warnFreeStoragePercent: number; abortFreeStoragePercent: number };
 }
 
 /**
@@ -174,7 +180,7 @@ export function validateInput(raw: unknown): UpgradeInput {
   }
 
   const root = obj(raw, 'input');
-  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'redoDoneLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes', 'historyLimit', 'traffic']);
+  unknownKeys(root, 'input', ['blue', 'green', 'replication', 'appUsers', 'maintenance', 'catchUpLagBytes', 'redoDoneLsn', 'maintenanceWindow', 'rollbackWindow', 'onAbort', 'pollMinutes', 'historyLimit', 'traffic', 'walGuard']);
 
   const b = obj(root.blue, 'blue');
   unknownKeys(b, 'blue', ['instanceId', 'database', 'adminUser', 'adminPassword']);
@@ -260,6 +266,22 @@ export function validateInput(raw: unknown): UpgradeInput {
 
   const traffic = trafficSwitch(obj(root.traffic, 'traffic', true), blue.database);
 
+  const wg = obj(root.walGuard, 'walGuard', true);
+  unknownKeys(wg, 'walGuard', ['warnRetainedBytes', 'abortRetainedBytes', 'warnFreeStoragePercent', 'abortFreeStoragePercent']);
+  const optNum = (value: unknown, field: string, min: number, max: number) => (value === undefined ? undefined : num(value, field, 0, min, max));
+  const walGuard = {
+    warnRetainedBytes: optNum(wg.warnRetainedBytes, 'walGuard.warnRetainedBytes', 1024 * 1024, 1024 ** 5),
+    abortRetainedBytes: optNum(wg.abortRetainedBytes, 'walGuard.abortRetainedBytes', 1024 * 1024, 1024 ** 5),
+    warnFreeStoragePercent: num(wg.warnFreeStoragePercent, 'walGuard.warnFreeStoragePercent', 20, 0, 100),
+    abortFreeStoragePercent: num(wg.abortFreeStoragePercent, 'walGuard.abortFreeStoragePercent', 10, 0, 100),
+  };
+  if (walGuard.warnRetainedBytes !== undefined && walGuard.abortRetainedBytes !== undefined && walGuard.warnRetainedBytes > walGuard.abortRetainedBytes) {
+    problems.push('walGuard.warnRetainedBytes: must not be above abortRetainedBytes (the warning comes first)');
+  }
+  if (walGuard.abortFreeStoragePercent > walGuard.warnFreeStoragePercent) {
+    problems.push('walGuard.abortFreeStoragePercent: must not be above warnFreeStoragePercent (the warning comes first)');
+  }
+
   const input: UpgradeInput = {
     blue,
     green,
@@ -274,6 +296,7 @@ export function validateInput(raw: unknown): UpgradeInput {
     pollMinutes: num(root.pollMinutes, 'pollMinutes', 5, 0.001, 24 * 60),
     historyLimit: num(root.historyLimit, 'historyLimit', 2_000, 100, 40_000),
     traffic,
+    walGuard,
   };
   if (problems.length > 0) throw new InputErrors(problems);
   return input;

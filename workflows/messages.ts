@@ -38,7 +38,13 @@ export interface UpgradeStatus {
   /** What the upgrade waits for, and from whom, when it waits. */
   waitingFor?: { what: string; from: 'operator' | 'maintenance window' | 'replication' | 'AWS' };
   lagBytes?: number;
+  /** WAL the slot keeps on the publisher, and (before cutover) BLUE's estimated free storage. */
   retainedWalBytes?: number;
+  freeStoragePercent?: number;
+  /** Changes GREEN's subscription failed to apply since it started (each retried by PostgreSQL). */
+  applyErrors?: number;
+  /** Where BLUE's and GREEN's schemas differ when cutover would begin: cutover waits until they match. */
+  schemaDifferences?: string[];
   startLsn?: string;
   /** Which side takes the application's logins: blue until cutover, green after it. */
   serving: 'blue' | 'green';

@@ -21,7 +21,7 @@ export interface UpgradeState {
   completed: Phase[];
   phases: PhaseTiming[];
   compensations: Compensation[];
-  blue?: Endpoint & { engineVersion: string };
+  blue?: Endpoint & { engineVersion: string; allocatedBytes?: number };
   green?: Endpoint & { engineVersion: string; restoreStartedAt: string };
   /** The redo LSN an operator sent, when GREEN's log could not tell. */
   redoDoneLsn?: string;

@@ -12,6 +12,7 @@ import {
   sleep,
   workflowInfo,
   allHandlersFinished,
+  isCancellation,
 } from '@temporalio/workflow';
 import { startLsnAfterRedo } from '../common/lsn';
 import { msUntilWindow } from '../common/maintenance-window';
@@ -32,6 +33,8 @@ export interface UpgradeResult {
 export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState): Promise<UpgradeResult> {
   const state = carried ?? newState();
   let main: CancellationScope | undefined;
+  // The WAL guard's watch, from BLUE's slot to cutover.
+  let guard: CancellationScope | undefined;
   // Handlers come before the first await, so no message is lost.
   registerHandlers(state, () => {
     if (!state.cutoverStarted) main?.cancel();
@@ -103,7 +106,57 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
     const lag = await act(QUICK, `lag of slot ${slot} on ${side.toUpperCase()}`).replicationLag({ db, slot });
     status.lagBytes = Number(lag.lagBytes);
     status.retainedWalBytes = Number(lag.retainedWalBytes);
+    if (side === 'blue' && !state.cutoverStarted) guardWal(lag.usedBytes);
     return status.lagBytes;
+  }
+
+  /**
+   * The WAL guard: the slot keeps BLUE's WAL until GREEN confirms it, and a GREEN that falls
+   * behind (or a subscription that stopped) would fill BLUE's disk. Warns, then aborts: the
+   * compensation drops the slot, which frees the WAL.
+   */
+  function guardWal(usedBytes: number | undefined): void {
+    const g = input.walGuard;
+    const retained = status.retainedWalBytes ?? 0;
+    const allocated = state.blue?.allocatedBytes;
+    const free = allocated && usedBytes !== undefined ? Math.max(0, Math.round((100 * (allocated - usedBytes)) / allocated)) : undefined;
+    status.freeStoragePercent = free;
+    const mib = (b: number) => `${Math.round(b / 1024 ** 2)} MiB`;
+    const said = `slot ${slot} retains ${mib(retained)} of WAL on BLUE${free !== undefined ? `, BLUE's free storage is about ${free}%` : ''}`;
+    if ((g.abortRetainedBytes !== undefined && retained >= g.abortRetainedBytes) || (free !== undefined && free <= g.abortFreeStoragePercent)) {
+      if (state.abort) return;
+      state.abort = { reason: `WAL guard: ${said} (abort at ${g.abortRetainedBytes !== undefined ? `${mib(g.abortRetainedBytes)} retained or ` : ''}${g.abortFreeStoragePercent}% free): stopped before BLUE's disk fills` };
+      main?.cancel();
+      return;
+    }
+    const others = (status.warnings ?? []).filter((w) => !w.startsWith('WAL guard:'));
+    const warn = (g.warnRetainedBytes !== undefined && retained >= g.warnRetainedBytes) || (free !== undefined && free <= g.warnFreeStoragePercent);
+    status.warnings = warn ? [...others, `WAL guard: ${said}; the upgrade aborts at ${g.abortRetainedBytes !== undefined ? `${mib(g.abortRetainedBytes)} retained or ` : ''}${g.abortFreeStoragePercent}% free`] : others;
+  }
+
+  /** Reads the lag while nothing else does (the AWS waits, GREEN's preparation), for the WAL guard. */
+  async function watchWal(): Promise<void> {
+    for (;;) {
+      await sleep(input.pollMinutes * 60_000);
+      if (state.cutoverStarted) return;
+      if (status.phase === 'catchUp' || status.phase === 'awaitApproval') continue;
+      try {
+        await readLag('blue');
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        log.warn('WAL guard: could not read the slot', { error: describe(err) });
+      }
+    }
+  }
+
+  /** Apply errors on GREEN: shown in the status, since they usually mean DDL ran on BLUE only. */
+  async function readApplyErrors(): Promise<void> {
+    if (!patched('replication-guards')) return;
+    const { applyErrors } = await act(QUICK, 'apply errors on GREEN').subscriptionErrors({ db: greenDb(), subscription });
+    if (applyErrors > (status.applyErrors ?? 0)) {
+      status.lastError = `GREEN's subscription failed to apply changes ${applyErrors} times: see GREEN's log (often DDL that ran on BLUE only; run it on GREEN too)`;
+    }
+    status.applyErrors = applyErrors;
   }
 
   // The seed's steps, in its order.
@@ -114,7 +167,7 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
     if (blue.status !== 'available' || !blue.host || !blue.port) {
       throw ApplicationFailure.nonRetryable(`BLUE ${input.blue.instanceId} is ${blue.status}: it must be available`, 'BlueNotAvailable');
     }
-    state.blue = { host: blue.host, port: blue.port, engineVersion: blue.engineVersion };
+    state.blue = { host: blue.host, port: blue.port, engineVersion: blue.engineVersion, allocatedBytes: blue.allocatedStorageGiB ? blue.allocatedStorageGiB * 1024 ** 3 : undefined };
     const targets = await act(QUICK, 'valid upgrade targets of BLUE').validUpgradeTargets({ engineVersion: blue.engineVersion });
     const first = input.green.upgradePath[0];
     if (!targets.some((t: string) => t === first || t.split('.')[0] === first)) {
@@ -260,6 +313,7 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
     status.waitingFor = { what: `replication lag under ${input.catchUpLagBytes} bytes`, from: 'replication' };
     for (;;) {
       const lag = await readLag('blue');
+      await readApplyErrors();
       step(`9.1 replication lag ${lag} bytes`);
       if (lag <= input.catchUpLagBytes) return;
       await sleep(input.pollMinutes * 60_000);
@@ -274,8 +328,12 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
       const windowWait = window ? msUntilWindow(window, Date.now()) : 0;
       // 10.1's lag gate: cutover begins only while GREEN is caught up.
       const caughtUp = status.lagBytes !== undefined && status.lagBytes <= input.catchUpLagBytes;
-      if (state.approvals.cutover && windowWait === 0 && caughtUp) break;
-      if (!state.approvals.cutover) {
+      if (state.approvals.cutover && windowWait === 0 && caughtUp && (await schemasMatch())) break;
+      if (status.schemaDifferences) {
+        status.waitingFor = { what: "BLUE's and GREEN's schemas to match (DDL ran on BLUE since the snapshot: run it on GREEN too)", from: 'operator' };
+        step(`cutover refused while the schemas differ: ${status.schemaDifferences.slice(0, 3).join('; ')}`);
+        await sleep(poll);
+      } else if (!state.approvals.cutover) {
         status.waitingFor = { what: 'approveCutover', from: 'operator' };
         step('waiting for approveCutover');
         await condition(() => state.approvals.cutover, poll);
@@ -289,9 +347,18 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
         await sleep(poll);
       }
       await readLag('blue');
+      await readApplyErrors();
       await continueAsNewIfLong();
     }
     status.held = status.held.filter((h) => h !== 'approveCutover');
+  }
+
+  /** Seed 7 again, just before cutover: DDL on BLUE since the snapshot would break GREEN. */
+  async function schemasMatch(): Promise<boolean> {
+    if (!patched('replication-guards')) return true;
+    const diff = await act(QUICK, 'schemas of BLUE and GREEN still equal').compareSchemas({ blue: blueDb(), green: greenDb() });
+    status.schemaDifferences = diff.length > 0 ? diff.slice(0, 50) : undefined;
+    return diff.length === 0;
   }
 
   try {
@@ -300,6 +367,13 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
       if (state.abort) throw ApplicationFailure.nonRetryable(state.abort.reason, 'Aborted');
       await phase('preflight', preflight);
       await phase('prepareBlue', prepareBlue);
+      // Added after the first stored histories: upgrades started before it replay without it.
+      guard = new CancellationScope();
+      const guarding = patched('wal-guard')
+        ? guard.run(watchWal).catch((err: unknown) => {
+            if (!isCancellation(err)) throw err;
+          })
+        : undefined;
       await phase('snapshot', snapshot);
       await phase('upgradeSnapshot', upgradeSnapshot);
       await phase('restoreGreen', restoreGreen);
@@ -310,8 +384,11 @@ export async function blueGreenUpgrade(rawInput: unknown, carried?: UpgradeState
       await phase('maintainGreen', maintainGreen);
       await phase('catchUp', catchUp);
       await phase('awaitApproval', awaitApproval);
+      guard.cancel();
+      await guarding;
     });
   } catch (err) {
+    guard?.cancel();
     if (err instanceof ContinueAsNew) throw err;
     status.lastError = state.abort ? `aborted: ${state.abort.reason}` : describe(err);
     await compensate(state, input, blueDb, greenDb);

@@ -8,7 +8,13 @@ import type { Connect, DatabaseRef } from './connect';
 export interface Lag {
   lagBytes: number;
   retainedWalBytes: number;
+  /** Databases plus pg_wal, for the WAL guard's estimate of free storage; absent when not readable. */
+  usedBytes?: number;
 }
+
+// What the server's storage holds that grows with it: every database it may read, and the WAL.
+const USED = `select (select coalesce(sum(pg_database_size(oid)), 0) from pg_database where has_database_privilege(oid, 'CONNECT'))
+                  + (select coalesce(sum(size), 0) from pg_ls_waldir()) as used`;
 
 const LAG = `select (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint::text as lag,
                     (pg_current_wal_lsn() - restart_lsn)::bigint::text as retained
@@ -21,7 +27,22 @@ export function createReplicationActivities(connect: Connect) {
       return connect(input.db, async (c) => {
         const { rows } = await c.query<{ lag: string | null; retained: string | null }>(LAG, [input.slot]);
         if (rows.length === 0) throw ApplicationFailure.nonRetryable(`Slot ${input.slot} does not exist on ${input.db.host}:${input.db.port}`, 'SlotMissing');
-        return { lagBytes: Number(rows[0].lag ?? 0), retainedWalBytes: Number(rows[0].retained ?? 0) };
+        // pg_ls_waldir needs pg_monitor (RDS's master user has it); without it, no estimate.
+        const used = await c.query<{ used: string }>(USED).then((r) => Number(r.rows[0].used), () => undefined);
+        return { lagBytes: Number(rows[0].lag ?? 0), retainedWalBytes: Number(rows[0].retained ?? 0), usedBytes: used };
+      });
+    },
+
+    /** How often GREEN's subscription failed to apply a change (DDL on BLUE only, a conflicting row). */
+    async subscriptionErrors(input: { db: DatabaseRef; subscription: string }): Promise<{ applyErrors: number }> {
+      return connect(input.db, async (c) => {
+        const { rows } = await c.query<{ n: string }>(
+          `select coalesce(sum(st.apply_error_count), 0)::text as n
+             from pg_subscription s join pg_stat_subscription_stats st on st.subid = s.oid
+            where s.subname = $1 and s.subdbid = (select oid from pg_database where datname = current_database())`,
+          [input.subscription],
+        );
+        return { applyErrors: Number(rows[0].n) };
       });
     },
 

@@ -18,6 +18,8 @@ interface Script {
   startLsnFailure?: string;
   preflightErrors?: string[];
   trafficProblems?: string[];
+  /** What BLUE's databases and WAL take, for the WAL guard (BLUE has 20 GiB). */
+  usedBytes?: number;
 }
 
 const scripts = new Map<string, Script>();
@@ -53,7 +55,7 @@ export function callNames(workflowId: string): string[] {
 }
 
 const ANSWERS: Record<string, (input: Record<string, unknown>, s: Script) => unknown> = {
-  describeInstance: (i) => ({ instanceId: i.instanceId, status: 'available', engineVersion: '15.20', host: '127.0.0.1', port: 6001, enabledCloudwatchLogsExports: [] }),
+  describeInstance: (i) => ({ instanceId: i.instanceId, status: 'available', engineVersion: '15.20', host: '127.0.0.1', port: 6001, enabledCloudwatchLogsExports: [], allocatedStorageGiB: 20 }),
   validUpgradeTargets: () => ['16.14', '17.10', '18.4'],
   preflightBlue: (_i, s) => ({ errors: s.preflightErrors ?? [], warnings: ['event trigger "audit" fires on ddl_command_end: DDL it runs on BLUE breaks replication to GREEN'] }),
   namesFree: () => [],
@@ -74,7 +76,8 @@ const ANSWERS: Record<string, (input: Record<string, unknown>, s: Script) => unk
   },
   compareSchemas: () => [],
   runChecks: () => [],
-  replicationLag: (_i, s) => ({ lagBytes: s.lagBytes, retainedWalBytes: s.lagBytes + 1000 }),
+  replicationLag: (_i, s) => ({ lagBytes: s.lagBytes, retainedWalBytes: s.lagBytes + 1000, usedBytes: s.usedBytes }),
+  subscriptionErrors: () => ({ applyErrors: 0 }),
   waitForLag: () => ({ lagBytes: 0 }),
   syncSequences: () => ({ sequences: 3 }),
   lockLogins: (i) => ({ roles: i.roles }),
@@ -92,7 +95,7 @@ const NAMES = [
   'findStartLsn', 'createReplicationRole', 'dropReplicationRole', 'createPublication', 'dropPublication', 'createReplicationSlot',
   'dropReplicationSlot', 'createSubscription', 'advanceOrigin', 'enableSubscription', 'checkSubscriptionStreaming', 'dropSubscription',
   'runChecks', 'compareSchemas', 'replicationLag', 'waitForLag', 'maintainGreen', 'lockLogins', 'unlockLogins', 'syncSequences',
-  'setSubscriptionFlush', 'checkPgbouncer', 'pausePgbouncer', 'repointPgbouncer', 'resumePgbouncer', 'checkTrafficHook', 'runTrafficHook',
+  'setSubscriptionFlush', 'subscriptionErrors', 'checkPgbouncer', 'pausePgbouncer', 'repointPgbouncer', 'resumePgbouncer', 'checkTrafficHook', 'runTrafficHook',
 ];
 
 export function fakeActivities(): Record<string, (input: Record<string, unknown>) => Promise<unknown>> {
