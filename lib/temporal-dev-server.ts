@@ -23,6 +23,8 @@ export interface DevServerOptions {
   port?: number;
   uiPort?: number;
   headless?: boolean;
+  /** A codec server the UI sends payloads to for decoding (see lib/codec-server.ts). */
+  uiCodecEndpoint?: string;
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
@@ -40,6 +42,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level', 'warn',
   ];
   if (options.headless) args.push('--headless');
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = fs.openSync(options.logFile, 'a');
   const cli = toolchain().temporalCli;

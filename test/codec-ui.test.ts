@@ -2,7 +2,6 @@
 // a dev server started with --ui-codec-endpoint, as the README tells users, an upgrade started
 // with the codec on, and its input read on the workflow's page, decoded by the browser's
 // calls to the codec server (cross-origin: the UI and the codec server have their own ports).
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +10,8 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { chromium, type Browser } from 'playwright-core';
 import { codecFromEnv, dataConverterFromEnv } from '../lib/codec';
 import { startCodecServer, type CodecServer } from '../lib/codec-server';
-import { freePort, waitForPort } from '../lib/ports';
+import { freePort } from '../lib/ports';
+import { startDevServer, stopDevServer, type DevServer } from '../lib/temporal-dev-server';
 import { toolchain } from '../lib/toolchain';
 import { blueGreenUpgrade } from '../workflows';
 import { uniqueTaskQueue } from './helpers/temporal';
@@ -19,7 +19,7 @@ import { uniqueTaskQueue } from './helpers/temporal';
 const CODEC_ENV = { BLUEGREEN_CODEC_KEY: crypto.randomBytes(32).toString('base64'), BLUEGREEN_CODEC_KEY_ID: 'ui-key' };
 const INSTANCE = `orders-ui-${crypto.randomBytes(4).toString('hex')}`;
 
-let server: ChildProcess;
+let server: DevServer;
 let codecServer: CodecServer;
 let browser: Browser;
 let address: string;
@@ -28,8 +28,7 @@ const decodeCalls: Array<{ namespace?: string }> = [];
 
 beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(process.env.RDS_BLUEGREEN_TEST_DIR!, 'codec-ui-'));
-  const [port, uiPort, codecPort] = [await freePort(), await freePort(), await freePort()];
-  address = `127.0.0.1:${port}`;
+  const [uiPort, codecPort] = [await freePort(), await freePort()];
   uiUrl = `http://127.0.0.1:${uiPort}`;
   const codec = codecFromEnv(CODEC_ENV)!;
   // Counts the browser's decode calls on their way to the real codec.
@@ -41,16 +40,8 @@ beforeAll(async () => {
     },
   };
   codecServer = await startCodecServer({ codec: counting, port: codecPort, origins: [uiUrl] });
-  const log = fs.openSync(path.join(dir, 'temporal.log'), 'a');
-  server = spawn(
-    toolchain().temporalCli!,
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--http-port', String(await freePort()), '--metrics-port', String(await freePort()),
-      '--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'warn', '--ui-codec-endpoint', codecServer.url],
-    { stdio: ['ignore', log, log] },
-  );
-  fs.closeSync(log);
-  await waitForPort(port, 60_000);
-  await waitForPort(uiPort, 60_000);
+  server = await startDevServer({ dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log'), uiPort, uiCodecEndpoint: codecServer.url });
+  address = server.address;
   browser = await chromium.launch({
     executablePath: toolchain().chromium!,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -60,11 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await codecServer?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  if (server) await stopDevServer(server);
 });
 
 describe('the Temporal UI with the codec server', () => {
@@ -72,17 +59,6 @@ describe('the Temporal UI with the codec server', () => {
     const connection = await Connection.connect({ address });
     const workflowId = `codec-ui-${Date.now()}`;
     try {
-      // The dev server registers its namespace a moment after its port opens.
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          await connection.workflowService.describeNamespace({ namespace: 'default' });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
       const client = new Client({ connection, dataConverter: dataConverterFromEnv(CODEC_ENV) });
       // No worker polls this queue: the input only has to be stored.
       await client.workflow.start(blueGreenUpgrade, {
