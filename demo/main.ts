@@ -14,8 +14,8 @@ export function renderReport(r: UpgradeReport): string {
   for (const p of r.phases) lines.push(`${p.name.padEnd(19)} ${(p.durationMs / 1000).toFixed(1).padStart(7)} s`);
   lines.push('');
   lines.push(`application: ${r.writers} writer${r.writers === 1 ? '' : 's'} at ${r.rateTps} transactions/s ${r.viaPgbouncer ? 'through PgBouncer, which the upgrade switched' : 'straight to the serving side'}`);
-  lines.push(`write freeze at cutover: ${r.writeFreezeMs} ms (the longest gap between commits, from 5 s before the cutover to 5 s after)`);
-  lines.push(`longest gap between commits elsewhere: ${r.longestGapElsewhereMs} ms`);
+  lines.push(`write freeze at cutover: ${r.writeFreezeMs} ms (the longest gap between commits over the time the cutover held writes)`);
+  lines.push(`longest gap between commits at any other time: ${r.longestGapElsewhereMs} ms`);
   lines.push(`commit latency around the cutover: p50 ${r.commitP50Ms} ms, p99 ${r.commitP99Ms} ms`);
   lines.push(`transactions: ${r.committedTransactions} committed (${r.commitsAfterMove} after traffic moved), ${r.failedTransactions} failed and retried`);
   lines.push(`tables equal: ${r.tablesEqual}; ${r.sequencesEqual === undefined ? '' : `sequences equal when traffic moved: ${r.sequencesEqual}; `}sequence past every committed id: ${r.sequenceAheadOfRows}`);

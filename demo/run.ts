@@ -2,6 +2,7 @@
 // serves, approvals go in as an operator would send them, and at the end BLUE and GREEN
 // are compared. The demo and the end-to-end tests run this.
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Client } from 'pg';
 import { compare, digest, type Comparison } from '../lib/verify';
 import { statusQuery, type UpgradeStatus } from '../workflows/messages';
@@ -13,9 +14,12 @@ export interface UpgradeReport {
   workflowId: string;
   outcome: string;
   phases: Array<{ name: string; durationMs: number }>;
-  /** The longest gap between two commits (of any writer) around the cutover: the write freeze. */
+  /** The longest gap between two commits (of any writer) over the time the cutover held writes: the write freeze. */
   writeFreezeMs: number;
-  /** The longest gap between commits away from the cutover (snapshots and restores on a busy machine). */
+  /** When the freeze began and ended (the two commits around the longest gap), ms since the epoch. */
+  freezeFrom: number;
+  freezeTo: number;
+  /** The longest gap between commits at any other time (snapshots and restores on a busy machine). */
   longestGapElsewhereMs: number;
   /** Commit latency of the transactions that committed from 5 s before the cutover to 5 s after it. */
   commitP50Ms: number;
@@ -146,12 +150,15 @@ export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Pr
     const cutover = status.phases.find((p) => p.phase === 'cutover');
     const around = cutover ? [Date.parse(cutover.startedAt) - 5_000, Date.parse(cutover.endedAt ?? cutover.startedAt) + 5_000] : [0, Infinity];
     const latencies = all.flatMap((st) => st.latencyMs.filter((_, i) => st.commitAt[i] >= around[0] && st.commitAt[i] <= around[1]));
-    const gaps = longestGaps(all.flatMap((st) => st.commitAt), around as [number, number]);
+    const held = holdWindow(await handle.fetchHistory()) ?? (around as [number, number]);
+    const gaps = longestGaps(all.flatMap((st) => st.commitAt), held);
     return {
       workflowId,
       outcome: result.outcome,
       phases: status.phases.map((p) => ({ name: p.phase, durationMs: Date.parse(p.endedAt ?? p.startedAt) - Date.parse(p.startedAt) })),
       writeFreezeMs: gaps.inside,
+      freezeFrom: gaps.from,
+      freezeTo: gaps.from + gaps.inside,
       longestGapElsewhereMs: gaps.outside,
       commitP50Ms: percentile(latencies, 50),
       commitP99Ms: percentile(latencies, 99),
@@ -173,17 +180,45 @@ export async function runUpgradeUnderLoad(stack: Stack, options: RunOptions): Pr
   }
 }
 
-/** The longest times between two commits of any writer, in a window (the freeze) and outside it. */
-function longestGaps(times: number[], [from, to]: [number, number]): { inside: number; outside: number } {
+/**
+ * When the cutover held writes, from the workflow's history: from scheduling PgBouncer's
+ * PAUSE (or BLUE's lock) to the completion of its RESUME (or GREEN's opening).
+ */
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+
+function holdWindow(history: History): [number, number] | undefined {
+  const at = (e: NonNullable<History['events']>[number]) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
+  const scheduled = new Map<string, string>();
+  const starts: Record<string, number[]> = {};
+  const ends: Record<string, number[]> = {};
+  for (const e of history.events ?? []) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) {
+      scheduled.set(String(e.eventId), s.activityType!.name!);
+      (starts[s.activityType!.name!] ??= []).push(at(e));
+    }
+    const c = e.activityTaskCompletedEventAttributes;
+    if (c) (ends[scheduled.get(String(c.scheduledEventId))!] ??= []).push(at(e));
+  }
+  // GREEN's logins are locked once before the cutover (prepareGreen): BLUE's lock is the second.
+  const from = starts.pausePgbouncer?.[0] ?? starts.lockLogins?.[1];
+  const to = ends.resumePgbouncer?.[0] ?? ends.unlockLogins?.[0];
+  return from !== undefined && to !== undefined ? [from, to] : undefined;
+}
+
+/** The longest times between two commits of any writer: overlapping a window (the freeze), and elsewhere. */
+function longestGaps(times: number[], [from, to]: [number, number]): { inside: number; outside: number; from: number } {
   const sorted = [...times].sort((a, b) => a - b);
   let inside = 0;
   let outside = 0;
+  let start = 0;
   for (let i = 1; i < sorted.length; i += 1) {
     const gap = sorted[i] - sorted[i - 1];
-    if (sorted[i] >= from && sorted[i - 1] <= to) inside = Math.max(inside, gap);
-    else outside = Math.max(outside, gap);
+    if (sorted[i] >= from && sorted[i - 1] <= to) {
+      if (gap > inside) [inside, start] = [gap, sorted[i - 1]];
+    } else outside = Math.max(outside, gap);
   }
-  return { inside, outside };
+  return { inside, outside, from: start };
 }
 
 function percentile(values: number[], p: number): number {
