@@ -10,10 +10,8 @@ export interface Endpoint {
 
 export interface DatabaseEntry {
   name: string;
+  /** The file that holds it: the main file or one it includes. */
   file: string;
-  /** The entry's connection string, e.g. "host=10.0.0.5 port=5432 dbname=app". */
-  connstr: string;
-  params: Map<string, string>;
 }
 
 const SECTION = /^\s*\[([^\]]+)\]\s*$/;
@@ -23,17 +21,6 @@ function entryPattern(name: string): RegExp {
   // A quoted name ("my db" = ...) or a bare one.
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^(\\s*(?:"${escaped}"|${escaped})\\s*=\\s*)(.*)$`);
-}
-
-/** key=value pairs of a libpq-style connection string; values may be single-quoted. */
-export function parseConnstr(connstr: string): Map<string, string> {
-  const params = new Map<string, string>();
-  const re = /\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/g;
-  for (let m = re.exec(connstr); m; m = re.exec(connstr)) {
-    const raw = m[2];
-    params.set(m[1].toLowerCase(), raw.startsWith("'") ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw);
-  }
-  return params;
 }
 
 function withEndpoint(connstr: string, to: Endpoint): string {
@@ -57,44 +44,45 @@ function configFiles(mainFile: string, seen = new Set<string>()): string[] {
   return files;
 }
 
+/**
+ * Calls visit with each line of a [databases] section that defines one of the names, and
+ * returns the text with each such line replaced by what visit returns.
+ */
+function mapEntries(text: string, names: string[], visit: (name: string, prefix: string, connstr: string) => string): string {
+  let section = '';
+  return text
+    .split('\n')
+    .map((line) => {
+      const s = SECTION.exec(line);
+      if (s) section = s[1].trim().toLowerCase();
+      if (section !== 'databases') return line;
+      for (const name of names) {
+        const m = entryPattern(name).exec(line);
+        if (m) return visit(name, m[1], m[2]);
+      }
+      return line;
+    })
+    .join('\n');
+}
+
 /** Each named entry of the [databases] sections, with the file that holds it; missing ones are absent. */
 export function findDatabaseEntries(mainFile: string, names: string[]): Map<string, DatabaseEntry> {
   const found = new Map<string, DatabaseEntry>();
   for (const file of configFiles(mainFile)) {
-    let section = '';
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      const s = SECTION.exec(line);
-      if (s) section = s[1].trim().toLowerCase();
-      if (section !== 'databases') continue;
-      for (const name of names) {
-        const m = entryPattern(name).exec(line);
-        if (m && !found.has(name)) found.set(name, { name, file, connstr: m[2], params: parseConnstr(m[2]) });
-      }
-    }
+    mapEntries(fs.readFileSync(file, 'utf8'), names, (name, prefix, connstr) => {
+      if (!found.has(name)) found.set(name, { name, file });
+      return prefix + connstr;
+    });
   }
   return found;
 }
 
 /** Points the named entries at another server. Returns the files it changed. */
 export function repointDatabaseEntries(mainFile: string, names: string[], to: Endpoint): string[] {
-  const entries = findDatabaseEntries(mainFile, names);
   const changed: string[] = [];
-  for (const file of new Set([...entries.values()].map((e) => e.file))) {
+  for (const file of new Set([...findDatabaseEntries(mainFile, names).values()].map((e) => e.file))) {
     const before = fs.readFileSync(file, 'utf8');
-    let section = '';
-    const after = before
-      .split('\n')
-      .map((line) => {
-        const s = SECTION.exec(line);
-        if (s) section = s[1].trim().toLowerCase();
-        if (section !== 'databases') return line;
-        for (const name of names) {
-          const m = entryPattern(name).exec(line);
-          if (m) return `${m[1]}${withEndpoint(m[2], to)}`;
-        }
-        return line;
-      })
-      .join('\n');
+    const after = mapEntries(before, names, (_name, prefix, connstr) => prefix + withEndpoint(connstr, to));
     if (after !== before) {
       // Written in place, so the file keeps its owner and mode.
       fs.writeFileSync(file, after);

@@ -28,13 +28,16 @@ async function master(stack: Stack): Promise<Client> {
   return c;
 }
 
+const SEQUENCES = "select count(*)::text as n from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'S' and n.nspname not in ('pg_catalog', 'information_schema')";
+const SIZE = 'select pg_database_size(current_database())::text as n';
+
 /** BLUE made to the scenario's shape: sequences in use, and a table of incompressible rows up to the size. */
-async function shapeBlue(stack: Stack, scenario: Scenario, log: (line: string) => void): Promise<number> {
+async function shapeBlue(stack: Stack, scenario: Scenario, log: (line: string) => void): Promise<{ dbSize: number; sequences: number }> {
   const c = await master(stack);
+  const count = async (sql: string) => Number((await c.query<{ n: string }>(sql)).rows[0].n);
   try {
-    // The sample has 4 sequences of its own; the rest are made here, each moved on.
-    const existing = Number((await c.query<{ n: string }>("select count(*)::text as n from pg_class where relkind = 'S'")).rows[0].n);
-    const extra = Math.max(0, scenario.sequences - existing);
+    // The sample has sequences of its own; the rest are made here, each moved on.
+    const extra = Math.max(0, scenario.sequences - (await count(SEQUENCES)));
     if (extra > 0) {
       await c.query(`do $$ begin for i in 1..${extra} loop execute format('create sequence public.bench_seq_%s', i); execute format('select setval(%L, %s)', 'public.bench_seq_' || i, i * 7); end loop; end $$`);
     }
@@ -42,16 +45,14 @@ async function shapeBlue(stack: Stack, scenario: Scenario, log: (line: string) =
       // About 1 KB per row of random text, which PostgreSQL cannot compress.
       await c.query('create table public.filler (id bigint primary key, pad text not null)');
       let next = 1;
-      for (;;) {
-        const bytes = Number((await c.query<{ n: string }>('select pg_database_size(current_database())::text as n')).rows[0].n);
-        if (bytes >= scenario.minBytes) break;
+      for (let bytes = await count(SIZE); bytes < scenario.minBytes; bytes = await count(SIZE)) {
         log(`  BLUE at ${(bytes / GIB).toFixed(2)} GiB, filling...`);
         await c.query(`insert into public.filler select g, (select string_agg(md5(random()::text || s || g), '') from generate_series(1, 30) s) from generate_series(${next}, ${next + 99_999}) g`);
         next += 100_000;
       }
       await c.query('checkpoint');
     }
-    return Number((await c.query<{ n: string }>('select pg_database_size(current_database())::text as n')).rows[0].n);
+    return { dbSize: await count(SIZE), sequences: await count(SEQUENCES) };
   } finally {
     await c.end();
   }
@@ -63,8 +64,7 @@ async function runScenario(temporalAddress: string, scenario: Scenario, writers:
   const quiet = () => undefined;
   const stack = await startStack({ dir, temporalAddress, taskQueue: `bench-${Date.now()}`, rows: ROWS, log: quiet, pgbouncer: true });
   try {
-    const dbSize = await shapeBlue(stack, scenario, log);
-    const sequences = await countSequences(stack);
+    const { dbSize, sequences } = await shapeBlue(stack, scenario, log);
     log(`  BLUE: ${(dbSize / 1024 ** 2).toFixed(0)} MiB, ${sequences} sequences; upgrading under ${writers} writers at ${Math.round((writers * 1000) / intervalMs)} tx/s...`);
     const report = await runUpgradeUnderLoad(stack, { workflowId: `bench-${Date.now()}`, manual: false, rollback: false, initialRows: ROWS, writers, intervalMs, log: quiet });
     const intact = report.tablesEqual && report.sequenceAheadOfRows && report.rowsMissing === 0 && report.countersMatchRows;
@@ -85,15 +85,6 @@ async function runScenario(temporalAddress: string, scenario: Scenario, writers:
   } finally {
     await stack.close();
     fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function countSequences(stack: Stack): Promise<number> {
-  const c = await master(stack);
-  try {
-    return Number((await c.query<{ n: string }>("select count(*)::text as n from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'S' and n.nspname not in ('pg_catalog', 'information_schema')")).rows[0].n);
-  } finally {
-    await c.end();
   }
 }
 

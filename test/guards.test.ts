@@ -5,13 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
-import type { WorkflowHandle } from '@temporalio/client';
 import { Client } from 'pg';
 import { APP_USERS } from '../demo/sample-blue';
 import { startStack, type Stack } from '../demo/stack';
-import { statusQuery, type UpgradeStatus } from '../workflows/messages';
+import { statusQuery } from '../workflows/messages';
 import { blueGreenUpgrade } from '../workflows';
-import { uniqueTaskQueue } from './helpers/temporal';
+import { uniqueTaskQueue, waitForStatus } from './helpers/temporal';
 
 const MiB = 1024 * 1024;
 
@@ -19,17 +18,6 @@ async function stack(name: string): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(process.env.RDS_BLUEGREEN_TEST_DIR!, `guards-${name}-`));
   fs.chmodSync(dir, 0o755);
   return startStack({ dir, temporalAddress: process.env.TEMPORAL_ADDRESS, taskQueue: uniqueTaskQueue(name), rows: 1000, log: () => undefined });
-}
-
-async function waitFor(handle: WorkflowHandle, predicate: (s: UpgradeStatus) => boolean, what: string): Promise<UpgradeStatus> {
-  const deadline = Date.now() + 120_000;
-  let last: UpgradeStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(last)}`);
 }
 
 async function asMaster<T>(s: Stack, side: 'blue' | 'green', work: (c: Client) => Promise<T>): Promise<T> {
@@ -59,11 +47,11 @@ describe('the WAL guard', () => {
         workflowId: `guards-wal-${Date.now()}`,
         args: [s.upgradeInput({ walGuard: { warnRetainedBytes: 48 * MiB, abortRetainedBytes: 160 * MiB } })],
       });
-      await waitFor(handle, (st) => st.waitingFor?.what === 'approveCutover', 'the approval wait');
+      await waitForStatus(handle, (st) => st.waitingFor?.what === 'approveCutover', 'the approval wait');
       // GREEN stops consuming, as a broken or stopped subscriber would: the slot holds BLUE's WAL.
       await asMaster(s, 'green', (c) => c.query('alter subscription bluegreen_subscription disable'));
       await writeWal(s, 80);
-      const warned = await waitFor(handle, (st) => (st.warnings ?? []).some((w) => w.startsWith('WAL guard:')), 'the WAL warning');
+      const warned = await waitForStatus(handle, (st) => (st.warnings ?? []).some((w) => w.startsWith('WAL guard:')), 'the WAL warning');
       expect(warned.outcome).toBeUndefined();
       expect(warned.warnings).toContainEqual(expect.stringMatching(/^WAL guard: slot bluegreen_slot retains \d+ MiB of WAL on BLUE, BLUE's free storage is about \d+%; the upgrade aborts at 160 MiB retained/));
       await writeWal(s, 120);
@@ -95,17 +83,17 @@ describe('DDL on BLUE during replication', () => {
         workflowId: `guards-ddl-${Date.now()}`,
         args: [s.upgradeInput({ rollbackWindow: { hours: 0, atEnd: 'finalize' } })],
       });
-      await waitFor(handle, (st) => st.waitingFor?.what === 'approveCutover', 'the approval wait');
+      await waitForStatus(handle, (st) => st.waitingFor?.what === 'approveCutover', 'the approval wait');
       // A column added on BLUE only, and a row that uses it: GREEN cannot apply that row.
       await asMaster(s, 'blue', async (c) => {
         await c.query('alter table public.orders add column priority int');
         await c.query("insert into public.orders (note, priority) values ('urgent', 1)");
       });
-      const failing = await waitFor(handle, (st) => (st.applyErrors ?? 0) > 0, 'apply errors in the status');
+      const failing = await waitForStatus(handle, (st) => (st.applyErrors ?? 0) > 0, 'apply errors in the status');
       expect(failing.lastError).toMatch(/GREEN's subscription failed to apply changes \d+ times: see GREEN's log/);
 
       await handle.executeUpdate('approveCutover');
-      const held = await waitFor(handle, (st) => st.schemaDifferences !== undefined, 'the schema difference');
+      const held = await waitForStatus(handle, (st) => st.schemaDifferences !== undefined, 'the schema difference');
       expect(held.phase).toBe('awaitApproval');
       expect(held.serving).toBe('blue');
       expect(held.schemaDifferences!.join('\n')).toMatch(/priority/);

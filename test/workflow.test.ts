@@ -6,10 +6,10 @@ import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { statusQuery, type UpgradeStatus } from '../workflows/messages';
+import { statusQuery } from '../workflows/messages';
 import { blueGreenUpgrade } from '../workflows';
 import { callNames, failAt, fakeActivities, holdAt, scriptFor } from './helpers/fake-activities';
-import { connectClient, uniqueTaskQueue, workflowsPath } from './helpers/temporal';
+import { connectClient, uniqueTaskQueue, waitForStatus, workflowsPath } from './helpers/temporal';
 
 const HISTORIES = path.join(__dirname, 'fixtures', 'histories');
 // RECORD_HISTORIES=<label> stores this run's histories as <label>-finalize.json and
@@ -65,17 +65,6 @@ async function refusal(update: Promise<unknown>): Promise<string> {
   return (err as WorkflowUpdateFailedError).cause?.message ?? '';
 }
 
-async function waitFor(handle: WorkflowHandle, predicate: (s: UpgradeStatus) => boolean, what: string): Promise<UpgradeStatus> {
-  const deadline = Date.now() + 90_000;
-  let last: UpgradeStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(last)}`);
-}
-
 const SEED_ORDER = [
   'describeInstance', 'validUpgradeTargets', 'preflightBlue', 'namesFree',
   'createReplicationRole', 'createPublication', 'createReplicationSlot',
@@ -109,13 +98,13 @@ const sortedGroups = (groups: string[][]) => groups.map((g) => [...g].sort());
 describe('blueGreenUpgrade', () => {
   it('runs the seed in order, waits for approval, cuts over and finalizes', async () => {
     const handle = await start();
-    const waiting = await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    const waiting = await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     expect(waiting.phase).toBe('awaitApproval');
     expect(waiting.waitingFor?.from).toBe('operator');
     expect(waiting.startLsn).toBe('0/200DC61');
     expect(waiting.warnings).toEqual([expect.stringMatching(/event trigger "audit"/)]);
     expect(await handle.executeUpdate('approveCutover')).toBe('cutover approved');
-    await waitFor(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
+    await waitForStatus(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
     expect(await handle.executeUpdate('finalize')).toBe('finalize approved');
     const result = await handle.result();
     expect(result.outcome).toBe('finalized');
@@ -156,18 +145,18 @@ describe('blueGreenUpgrade', () => {
 
   it('holds an early cutover approval, refuses what can never apply, and rolls back', async () => {
     const handle = await start({}, (id) => (scriptFor(id).lagBytes = 500_000_000));
-    await waitFor(handle, (s) => s.phase === 'catchUp' && s.lagBytes === 500_000_000, 'catch-up');
+    await waitForStatus(handle, (s) => s.phase === 'catchUp' && s.lagBytes === 500_000_000, 'catch-up');
     expect(await refusal(handle.executeUpdate('approveRollback'))).toMatch(/nothing to roll back before cutover/);
     expect(await refusal(handle.executeUpdate('finalize'))).toMatch(/finalize comes after cutover/);
     await handle.signal('finalize');
     expect(await refusal(handle.executeUpdate('setStartLsn', { args: ['not-an-lsn'] }))).toMatch(/is not an LSN/);
     expect(await handle.executeUpdate('approveCutover')).toMatch(/held until GREEN has caught up/);
-    const held = await waitFor(handle, (s) => s.refused.length > 0, 'the refused signal');
+    const held = await waitForStatus(handle, (s) => s.refused.length > 0, 'the refused signal');
     expect(held.held).toEqual(['approveCutover']);
     expect(held.refused[0]).toMatchObject({ message: 'finalize', reason: expect.stringMatching(/after cutover/) });
     // GREEN catches up: the held approval applies without being sent again.
     scriptFor(handle.workflowId).lagBytes = 0;
-    await waitFor(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
+    await waitForStatus(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
     expect(await refusal(handle.executeUpdate('abort'))).toMatch(/roll back with approveRollback/);
     expect(await refusal(handle.executeUpdate('setStartLsn', { args: ['0/1'] }))).toMatch(/replication already started/);
     expect(await handle.executeUpdate('approveRollback')).toBe('rollback approved');
@@ -186,18 +175,18 @@ describe('blueGreenUpgrade', () => {
 
   it('finalizes by itself at the end of the rollback window when told to', async () => {
     const handle = await start({ rollbackWindow: { hours: 0.0005, atEnd: 'finalize' } });
-    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     await handle.signal('approveCutover');
     expect((await handle.result()).outcome).toBe('finalized');
   });
 
   it('takes the redo LSN from an operator when GREEN\'s log cannot tell', async () => {
     const handle = await start({}, (id) => (scriptFor(id).startLsnFailure = 'RedoNotRequired'));
-    const waiting = await waitFor(handle, (s) => s.waitingFor?.from === 'operator' && s.phase === 'findStartLsn', 'the LSN wait');
+    const waiting = await waitForStatus(handle, (s) => s.waitingFor?.from === 'operator' && s.phase === 'findStartLsn', 'the LSN wait');
     expect(waiting.lastError).toMatch(/RedoNotRequired|no redo line/);
     expect(await refusal(handle.executeUpdate('setStartLsn', { args: ['0/XYZ'] }))).toMatch(/is not an LSN/);
     expect(await handle.executeUpdate('setStartLsn', { args: ['1/ffffffff'] })).toMatch(/one byte after it/);
-    await waitFor(handle, (s) => s.phase === 'awaitApproval', 'the approval wait');
+    await waitForStatus(handle, (s) => s.phase === 'awaitApproval', 'the approval wait');
     const advance = scriptFor(handle.workflowId).calls.find((c) => c.name === 'advanceOrigin')!;
     expect(advance.input.lsn).toBe('2/0');
     await handle.executeUpdate('abort', { args: ['test over'] });
@@ -261,7 +250,7 @@ describe('blueGreenUpgrade before cutover', () => {
     });
     try {
       if (hold) await hold.reached;
-      else await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+      else await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
       expect((await handle.query(statusQuery)).phase).toBe(phase);
       const before = callNames(handle.workflowId).length;
       expect(await handle.executeUpdate('abort', { args: ['operator said so'] })).toMatch(/aborting/);
@@ -289,7 +278,7 @@ describe('blueGreenUpgrade before cutover', () => {
 
   it('a failure inside the cutover reopens BLUE and leaves GREEN locked', async () => {
     const handle = await start({}, (id) => failAt(id, 'syncSequences'));
-    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     await handle.executeUpdate('approveCutover');
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     const calls = scriptFor(handle.workflowId).calls.filter((c) => c.name === 'lockLogins' || c.name === 'unlockLogins');
@@ -317,10 +306,10 @@ describe('traffic switch', () => {
 
   it('pgbouncer: pauses before BLUE locks, repoints before GREEN opens, resumes after; the same back on rollback', async () => {
     const handle = await start({ traffic: pgbouncer });
-    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     expect(callNames(handle.workflowId)).toContain('checkPgbouncer');
     await handle.executeUpdate('approveCutover');
-    await waitFor(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
+    await waitForStatus(handle, (s) => s.phase === 'rollbackWindow', 'the rollback window');
     await handle.executeUpdate('approveRollback');
     expect((await handle.result()).outcome).toBe('rolledBack');
     const expected = [
@@ -334,7 +323,7 @@ describe('traffic switch', () => {
 
   it('pgbouncer: a failure inside the freeze reopens BLUE, points PgBouncer back and resumes it', async () => {
     const handle = await start({ traffic: pgbouncer }, (id) => failAt(id, 'repointPgbouncer'));
-    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     await handle.executeUpdate('approveCutover');
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     const expected = [
@@ -361,7 +350,7 @@ describe('traffic switch', () => {
 
   it("command: the hook runs with GREEN's endpoint before GREEN opens", async () => {
     const handle = await start({ traffic: { strategy: 'command', hook: 'switch-dns' }, rollbackWindow: { hours: 0, atEnd: 'finalize' } });
-    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     await handle.executeUpdate('approveCutover');
     expect((await handle.result()).outcome).toBe('finalized');
     const expected = [['lockLogins 6002'], ['lockLogins 6001', 'syncSequences', 'runTrafficHook 6002'], ['unlockLogins 6002']];
@@ -373,10 +362,10 @@ describe('traffic switch', () => {
 
   it('manual: waits for trafficSwitched after GREEN opens, and refuses it at any other time', async () => {
     const handle = await start({ traffic: { strategy: 'manual' }, rollbackWindow: { hours: 0, atEnd: 'finalize' } });
-    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     expect(await refusal(handle.executeUpdate('trafficSwitched'))).toMatch(/not waiting for a traffic switch/);
     await handle.executeUpdate('approveCutover');
-    const waiting = await waitFor(handle, (s) => s.waitingFor?.what.startsWith('trafficSwitched') ?? false, 'the traffic wait');
+    const waiting = await waitForStatus(handle, (s) => s.waitingFor?.what.startsWith('trafficSwitched') ?? false, 'the traffic wait');
     expect(waiting).toMatchObject({ phase: 'cutover', serving: 'green' });
     expect(waiting.waitingFor?.what).toMatch(/GREEN \(127.0.0.1:6002\)/);
     expect(await handle.executeUpdate('trafficSwitched')).toBe('traffic on GREEN noted');
@@ -387,9 +376,9 @@ describe('traffic switch', () => {
 describe('the WAL guard', () => {
   it("warns as BLUE's free storage runs low, then aborts with compensation", async () => {
     const handle = await start();
-    await waitFor(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(handle, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     scriptFor(handle.workflowId).usedBytes = 17 * 1024 ** 3;
-    const warned = await waitFor(handle, (s) => (s.warnings ?? []).some((w) => w.startsWith('WAL guard')), 'the warning');
+    const warned = await waitForStatus(handle, (s) => (s.warnings ?? []).some((w) => w.startsWith('WAL guard')), 'the warning');
     expect(warned.freeStoragePercent).toBe(15);
     expect(warned.outcome).toBeUndefined();
     scriptFor(handle.workflowId).usedBytes = 19 * 1024 ** 3;
@@ -409,7 +398,7 @@ describe('maintenance windows', () => {
     const window = { timeZone: 'UTC', days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: hhmm(opens), end: hhmm(opens + 30 * 60_000) };
     const handle = await start({ maintenanceWindow: window, rollbackWindow: { hours: 0, atEnd: 'finalize' } });
     await handle.executeUpdate('approveCutover');
-    const waiting = await waitFor(handle, (s) => s.waitingFor?.from === 'maintenance window', 'the window wait');
+    const waiting = await waitForStatus(handle, (s) => s.waitingFor?.from === 'maintenance window', 'the window wait');
     expect(waiting.phase).toBe('awaitApproval');
     expect((await handle.result()).outcome).toBe('finalized');
     const status = await handle.query(statusQuery);
@@ -433,12 +422,12 @@ describe('long waits', () => {
     expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     const latest = client.workflow.getHandle<typeof blueGreenUpgrade>(handle.workflowId);
     // The new run carries on where the old one was: nothing is done twice.
-    const status = await waitFor(latest, (s) => s.phase === 'catchUp', 'catch-up in the new run');
+    const status = await waitForStatus(latest, (s) => s.phase === 'catchUp', 'catch-up in the new run');
     expect(status.phases.map((p) => p.phase).slice(0, 3)).toEqual(['preflight', 'prepareBlue', 'snapshot']);
     scriptFor(handle.workflowId).lagBytes = 0;
-    await waitFor(latest, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
+    await waitForStatus(latest, (s) => s.waitingFor?.what === 'approveCutover', 'the approval wait');
     await latest.executeUpdate('approveCutover');
-    await waitFor(latest, (s) => s.phase === 'rollbackWindow', 'the rollback window');
+    await waitForStatus(latest, (s) => s.phase === 'rollbackWindow', 'the rollback window');
     await latest.executeUpdate('finalize');
     expect((await latest.result()).outcome).toBe('finalized');
     expect(callNames(handle.workflowId).filter((n) => n === 'snapshotBlue')).toHaveLength(1);
